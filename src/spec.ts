@@ -1,0 +1,196 @@
+/**
+ * The sandbox spec: the one data structure that the CLI, the library (and later profiles)
+ * build, and that the native helper executes. Everything here is already decided: names are
+ * resolved to numbers, defaults are applied, implications are expanded. The helper re-checks
+ * every value it receives (it trusts nothing) but makes no decision of its own.
+ *
+ * The wire encoding (`encodeSpec`) is documented in docs/PROTOCOL.md; keep the two in step.
+ */
+
+/** Namespace kinds, in the order util-linux creates persistence binds for them. */
+export const NAMESPACE_KINDS = ['user', 'cgroup', 'ipc', 'uts', 'net', 'pid', 'mnt', 'time'] as const;
+export type NamespaceKind = (typeof NAMESPACE_KINDS)[number];
+
+/** One line of a uid_map/gid_map: `count` ids starting at `inner` map to ids starting at `outer`. */
+export interface IdMapRange {
+  inner: number;
+  outer: number;
+  count: number;
+}
+
+/**
+ * Who writes an id map, mirroring util-linux:
+ * - `self`: the sandboxed process writes a single-line map into /proc/self (unprivileged works
+ *   for the caller's own id; for gid maps `deny` is written to setgroups first).
+ * - `write`: a helper child that stayed in the parent namespace writes /proc/PID/{uid,gid}_map
+ *   directly (needs CAP_SETUID/CAP_SETGID there, i.e. root).
+ * - `tool`: that helper child execs newuidmap/newgidmap (setuid, checks /etc/subuid).
+ */
+export type IdMapWriter = 'self' | 'write' | 'tool';
+
+export interface IdMapSpec {
+  ranges: IdMapRange[];
+  writer: IdMapWriter;
+  /** newuidmap/newgidmap (absolute path, or a name execvp looks up), required for `tool`. */
+  tool?: string;
+}
+
+export type Propagation = 'private' | 'slave' | 'shared' | 'unchanged';
+
+export interface SandboxSpec {
+  /** Namespaces to create with unshare(2). */
+  namespaces: NamespaceKind[];
+  /** Bind-mount the new namespace onto an existing file (made from the original namespaces). */
+  persist: Partial<Record<NamespaceKind, string>>;
+  /** Stay as the parent of the program (needed for pid/time namespaces to apply to it). */
+  fork: boolean;
+  /** Signal the program gets when the helper dies (PR_SET_PDEATHSIG + pidfd race check). 0 = none. */
+  killChildSignal: number;
+  /** Signals the forking helper forwards to the program. */
+  forwardSignals: number[];
+  /** Signals the forking helper blocks while it waits (util-linux blocks SIGINT and SIGTERM). */
+  blockSignals: number[];
+  /** Signal the helper itself gets when its parent (the Node process) dies. 0 = none. */
+  parentDeathSignal: number;
+  /** Pid of the Node process, for the race check that goes with parentDeathSignal. 0 = none. */
+  parentPid: number;
+  /** Mount a fresh proc filesystem here (path seen after `root`). */
+  mountProc?: string;
+  /** Mount binfmt_misc here. */
+  mountBinfmt?: string;
+  /** Register this interpreter string in `<mountBinfmt>/register`. */
+  loadInterp?: string;
+  /** Propagation applied to / when a mount namespace is created. */
+  propagation: Propagation;
+  /** chroot(2) into this directory. */
+  root?: string;
+  /** chdir(2) here after the chroot. */
+  wd?: string;
+  /** setuid(2)/setgid(2) just before exec (numeric, already resolved). */
+  setuid?: number;
+  setgid?: number;
+  /** Drop to this uid:gid before unshare so the new user namespace is owned by it. */
+  owner?: { uid: number; gid: number };
+  uidMap?: IdMapSpec;
+  gidMap?: IdMapSpec;
+  /** Explicit value written to /proc/self/setgroups after the maps. */
+  setgroups?: 'allow' | 'deny';
+  /** Copy permitted capabilities to inheritable and ambient (with a new user namespace). */
+  keepCaps: boolean;
+  /** Time namespace clock offsets in seconds. */
+  monotonicOffset?: bigint;
+  boottimeOffset?: bigint;
+  /** Make every fd >= this number close-on-exec in the sandbox (stdio and passed fds stay). */
+  keepFds: number;
+  /** The program: the file execvp(3) looks up, and its full argv (argv[0] included). */
+  file: string;
+  argv: string[];
+}
+
+/** The magic first argument: names the encoding version. */
+export const SPEC_VERSION_TAG = 'NSBOX1';
+
+const SIGNAL_MAX = 64;
+
+function checkSignal(sig: number, what: string): void {
+  if (!Number.isInteger(sig) || sig < 0 || sig > SIGNAL_MAX) throw new RangeError(`${what}: invalid signal number ${sig}`);
+}
+
+function checkId(id: number, what: string): void {
+  if (!Number.isInteger(id) || id < 0 || id > 0xfffffffe) throw new RangeError(`${what}: invalid id ${id}`);
+}
+
+function checkPath(p: string, what: string): void {
+  if (p.length === 0 || p.includes('\0')) throw new RangeError(`${what}: invalid path`);
+}
+
+function encodeMap(key: string, map: IdMapSpec | undefined, out: string[]): void {
+  if (!map) return;
+  out.push(`${key}by=${map.writer}`);
+  if (map.writer === 'tool') {
+    if (!map.tool) throw new RangeError(`${key}: writer 'tool' needs a tool path`);
+    checkPath(map.tool, key);
+    out.push(`${key}tool=${map.tool}`);
+  }
+  if (map.writer === 'self' && map.ranges.length !== 1) throw new RangeError(`${key}: a self-written map has exactly one line`);
+  for (const r of map.ranges) {
+    checkId(r.inner, key);
+    checkId(r.outer, key);
+    if (!Number.isInteger(r.count) || r.count < 1 || r.count > 0xffffffff) throw new RangeError(`${key}: invalid count ${r.count}`);
+    out.push(`${key}=${r.inner}:${r.outer}:${r.count}`);
+  }
+}
+
+/**
+ * Encode a spec as the helper's argv (after argv[0]). The report fd number is the channel the
+ * helper writes its status lines to (see docs/PROTOCOL.md).
+ */
+export function encodeSpec(spec: SandboxSpec, reportFd: number): string[] {
+  const out: string[] = [SPEC_VERSION_TAG, `report=${reportFd}`];
+  for (const ns of spec.namespaces) out.push(`ns=${ns}`);
+  for (const kind of NAMESPACE_KINDS) {
+    const target = spec.persist[kind];
+    if (target === undefined) continue;
+    checkPath(target, `persist ${kind}`);
+    out.push(`persist=${kind}:${target}`);
+  }
+  if (spec.fork) out.push('fork=1');
+  if (spec.killChildSignal) {
+    checkSignal(spec.killChildSignal, 'killchild');
+    out.push(`killchild=${spec.killChildSignal}`);
+  }
+  for (const s of spec.forwardSignals) {
+    checkSignal(s, 'forward');
+    out.push(`forward=${s}`);
+  }
+  for (const s of spec.blockSignals) {
+    checkSignal(s, 'block');
+    out.push(`block=${s}`);
+  }
+  if (spec.parentDeathSignal) {
+    checkSignal(spec.parentDeathSignal, 'pdeathsig');
+    out.push(`pdeathsig=${spec.parentDeathSignal}`, `parent=${spec.parentPid}`);
+  }
+  if (spec.mountProc !== undefined) {
+    checkPath(spec.mountProc, 'procmount');
+    out.push(`procmount=${spec.mountProc}`);
+  }
+  if (spec.mountBinfmt !== undefined) {
+    checkPath(spec.mountBinfmt, 'binfmt');
+    out.push(`binfmt=${spec.mountBinfmt}`);
+  }
+  if (spec.loadInterp !== undefined) out.push(`interp=${spec.loadInterp}`);
+  out.push(`propagation=${spec.propagation}`);
+  if (spec.root !== undefined) {
+    checkPath(spec.root, 'root');
+    out.push(`root=${spec.root}`);
+  }
+  if (spec.wd !== undefined) {
+    checkPath(spec.wd, 'wd');
+    out.push(`wd=${spec.wd}`);
+  }
+  if (spec.setgid !== undefined) {
+    checkId(spec.setgid, 'setgid');
+    out.push(`setgid=${spec.setgid}`);
+  }
+  if (spec.setuid !== undefined) {
+    checkId(spec.setuid, 'setuid');
+    out.push(`setuid=${spec.setuid}`);
+  }
+  if (spec.owner) {
+    checkId(spec.owner.uid, 'owner');
+    checkId(spec.owner.gid, 'owner');
+    out.push(`owner=${spec.owner.uid}:${spec.owner.gid}`);
+  }
+  encodeMap('uidmap', spec.uidMap, out);
+  encodeMap('gidmap', spec.gidMap, out);
+  if (spec.setgroups) out.push(`setgroups=${spec.setgroups}`);
+  if (spec.keepCaps) out.push('keepcaps=1');
+  if (spec.boottimeOffset !== undefined) out.push(`boottime=${spec.boottimeOffset}`);
+  if (spec.monotonicOffset !== undefined) out.push(`monotonic=${spec.monotonicOffset}`);
+  if (!Number.isInteger(spec.keepFds) || spec.keepFds < 3) throw new RangeError(`keepfds: must be >= 3`);
+  out.push(`keepfds=${spec.keepFds}`);
+  if (spec.argv.length === 0) throw new RangeError('argv must hold at least argv[0]');
+  out.push('--', spec.file, ...spec.argv);
+  return out;
+}

@@ -1,0 +1,83 @@
+/**
+ * The helper's failure steps (docs/PROTOCOL.md §4) and the util-linux wording of each. The
+ * helper only names the step and the errno; every message is decided here.
+ */
+
+export const STEP_MESSAGES = {
+  spec: "invalid helper spec '{0}'",
+  fork: 'fork failed',
+  pipe: 'pipe failed',
+  owner: '{0} failed',
+  unshare: 'unshare failed',
+  'idmap-exec': 'failed to execute {0}',
+  'idmap-status': '',
+  open: 'cannot open {0}',
+  write: 'write failed {0}',
+  'timens-open': 'failed to open /proc/self/timens_offsets',
+  'timens-write': 'failed to write to /proc/self/timens_offsets',
+  persist: 'mount {0} on {1} failed',
+  'parent-gone': '',
+  propagation: 'cannot change root filesystem propagation',
+  chroot: "cannot change root directory to '{0}'",
+  chdir: 'cannot change directory to {0}',
+  mount: 'mount {0} failed',
+  setgroups: 'setgroups failed',
+  setgid: 'setgid() failed',
+  setuid: 'setuid() failed',
+  caps: '{0} failed',
+  signals: '{0} failed',
+  exec: 'failed to execute {0}',
+  wait: 'waitpid failed',
+} as const;
+
+export type Step = keyof typeof STEP_MESSAGES;
+
+export function isStep(s: string): s is Step {
+  return Object.prototype.hasOwnProperty.call(STEP_MESSAGES, s);
+}
+
+/** The syscall (or libc call) behind each step, for NamespaceError.syscall. */
+export const STEP_SYSCALLS: Record<Step, string> = {
+  spec: 'spec',
+  fork: 'fork',
+  pipe: 'pipe2',
+  owner: 'setresuid',
+  unshare: 'unshare',
+  'idmap-exec': 'execve',
+  'idmap-status': 'waitpid',
+  open: 'open',
+  write: 'write',
+  'timens-open': 'open',
+  'timens-write': 'write',
+  persist: 'mount',
+  'parent-gone': 'poll',
+  propagation: 'mount',
+  chroot: 'chroot',
+  chdir: 'chdir',
+  mount: 'mount',
+  setgroups: 'setgroups',
+  setgid: 'setgid',
+  setuid: 'setuid',
+  caps: 'capset',
+  signals: 'sigaction',
+  exec: 'execvp',
+  wait: 'waitpid',
+};
+
+/** The message util-linux would print after `<prog>: ` (empty when nothing is printed). */
+export function stepMessage(step: Step, args: readonly string[], strerror: string, errno: number): string {
+  const template: string = STEP_MESSAGES[step];
+  if (template === '') return '';
+  const text = template.replace(/\{(\d)\}/g, (_m, i: string) => args[Number(i)] ?? '');
+  return errno !== 0 ? `${text}: ${strerror}` : text;
+}
+
+/** The exit status util-linux uses for a failure at this step. */
+export function stepExitStatus(step: Step, errno: number, args: readonly string[]): number {
+  if (step === 'exec' || step === 'idmap-exec') return errno === 2 ? 127 : 126;
+  if (step === 'idmap-status') {
+    const status = Number(args[1]);
+    return Number.isInteger(status) && status > 0 && status < 256 ? status : 1;
+  }
+  return 1;
+}
