@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/** `nsbox <command> ...`: the command-line entry point. */
+import { readFileSync } from 'node:fs';
+import { parseUnshare } from './unshare.js';
+import { runCliSpec } from './run.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+const USAGE = `Usage:
+ nsbox <command> [options] [<program> [<argument>...]]
+
+Commands:
+ unshare     run a program in new namespaces (util-linux unshare(1) compatible)
+
+Run 'nsbox <command> --help' for the options of a command.
+`;
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === 'unshare') {
+    const progName = 'nsbox unshare';
+    const parsed = parseUnshare(rest, {
+      uid: process.getuid?.() ?? 0,
+      gid: process.getgid?.() ?? 0,
+      euid: process.geteuid?.() ?? 0,
+      egid: process.getegid?.() ?? 0,
+      env: process.env,
+      progName,
+      version: version(),
+    });
+    if (parsed.action === 'exit') {
+      if (parsed.stdout) process.stdout.write(parsed.stdout);
+      if (parsed.stderr) process.stderr.write(parsed.stderr);
+      process.exitCode = parsed.status;
+      return;
+    }
+    await runCliSpec(progName, parsed.spec, parsed.env);
+    return;
+  }
+  if (command === '-h' || command === '--help') {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (command === '-V' || command === '--version') {
+    process.stdout.write(`nsbox ${version()}\n`);
+    return;
+  }
+  process.stderr.write(command === undefined ? USAGE : `nsbox: unknown command '${command}'\nTry 'nsbox --help' for more information.\n`);
+  process.exitCode = 1;
+}
+
+await main(process.argv.slice(2));

@@ -1,0 +1,51 @@
+/**
+ * Running a spec for the CLI: the Node process stands where util-linux's `unshare` process
+ * would be, so it must be transparent: stdio inherited, every catchable signal passed on to the
+ * helper (which then acts exactly as `unshare` would: blocks, forwards, or dies), and the
+ * helper's exit status mirrored, re-raising a fatal signal on ourselves.
+ */
+import { constants } from 'node:os';
+import type { NamespaceError } from '../errors.js';
+import { spawnSpec } from '../spawn.js';
+import type { SandboxSpec } from '../spec.js';
+
+/**
+ * Signals passed on to the helper. Job-control signals are left alone: the terminal delivers
+ * them to the whole foreground group (us, the helper and the program) by itself.
+ */
+const PASSED_ON: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGPWR'];
+
+export async function runCliSpec(progName: string, spec: SandboxSpec, env: Record<string, string>): Promise<never> {
+  // If we die, the helper dies (SIGKILL), as util-linux's process would have died with us.
+  const fullSpec: SandboxSpec = { ...spec, parentDeathSignal: constants.signals.SIGKILL, parentPid: process.pid };
+  const child = spawnSpec(fullSpec, { stdio: 'inherit', env });
+  const passOn = (sig: NodeJS.Signals): void => {
+    child.kill(sig);
+  };
+  for (const sig of PASSED_ON) process.on(sig, passOn);
+
+  let failure: NamespaceError | undefined;
+  let spawnError: Error | undefined;
+  child.on('error', (e: Error) => {
+    if (e.name === 'NamespaceError') failure = e as NamespaceError;
+    else spawnError = e;
+  });
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (c, s) => resolve([c, s]));
+  });
+  await child.ready.catch(() => undefined);
+  for (const sig of PASSED_ON) process.off(sig, passOn);
+
+  if (spawnError) {
+    process.stderr.write(`${progName}: ${spawnError.message}\n`);
+    process.exit(1);
+  }
+  if (failure && !failure.silent) process.stderr.write(`${progName}: ${failure.message}\n`);
+  if (signal) {
+    // Die the way the helper died, so our caller sees 128+n. Node has no handler for it now.
+    process.kill(process.pid, signal);
+    // A signal whose default action is not fatal: fall back to the shell convention.
+    process.exit(128 + (constants.signals[signal] ?? 0));
+  }
+  process.exit(code ?? 1);
+}

@@ -1,0 +1,14 @@
+/**
+ * nsbox: Linux namespaces for TypeScript.
+ *
+ * `spawn()` is `child_process.spawn` with namespace options; `run()` runs to completion.
+ * See README.md for the option table.
+ */
+export { spawn, spawnSpec, run, signalNumber } from './spawn.js';
+export type { SpawnOptions, SandboxedChildProcess, SandboxInfo, RunOptions, RunResult } from './spawn.js';
+export type { SandboxOptions } from './options.js';
+export { NamespaceError } from './errors.js';
+export type { NamespaceSet } from './namespaces.js';
+export { NAMESPACE_KINDS, encodeSpec } from './spec.js';
+export type { SandboxSpec, NamespaceKind, IdMapRange, IdMapSpec, IdMapWriter, Propagation } from './spec.js';
+export type { Step } from './steps.js';

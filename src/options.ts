@@ -1,0 +1,277 @@
+/**
+ * Library options → sandbox spec. The options mirror `nsbox unshare`'s (see the README table);
+ * implications, id-map merging and validation follow util-linux so that the library and the CLI
+ * mean the same thing by the same words.
+ */
+import { constants } from 'node:os';
+import { OPTION_KINDS, type NamespaceSet } from './namespaces.js';
+import { NAMESPACE_KINDS, type IdMapRange, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from './spec.js';
+import { addSingleMapRange, NO_ID, PROC_GID_MAP, PROC_UID_MAP, readKernelMap, readSubidRange, SUBGID_FILE, SUBUID_FILE } from './idmap.js';
+import { GROUP_FILE, lookupGroupId, lookupUserId, PASSWD_FILE } from './users.js';
+import { findInPath } from './path.js';
+import { signameToSignum } from './signals.js';
+import { strerror } from './libc.js';
+
+/** A source of id-map ranges, as `--map-users`/`--map-groups` take them. */
+export type MapSource = IdMapRange | 'auto' | 'subids' | 'all';
+
+export interface SandboxOptions extends NamespaceSet {
+  /** Persist namespaces: bind each onto an existing file (unmount the file to release it). */
+  persist?: { [K in keyof NamespaceSet]?: string };
+  /** Fork, the helper staying as the program's parent. Library default: true with `pid`. */
+  fork?: boolean;
+  /** Signal for the forked program when its parent dies. Library default SIGKILL; false: none. */
+  killChild?: NodeJS.Signals | number | false;
+  /** Signals the forking parent forwards to the program. Library default: all common ones. */
+  forwardSignals?: boolean | readonly NodeJS.Signals[];
+  /** Signals the forking parent blocks (util-linux blocks SIGINT and SIGTERM). */
+  blockSignals?: readonly NodeJS.Signals[];
+  /** The helper (and an unforked program) get SIGKILL when this process dies. Default true. */
+  dieWithParent?: boolean;
+  /** Mount a new proc at `/proc` (true) or at the given directory. Implies `mount`. */
+  mountProc?: boolean | string;
+  /** Mount binfmt_misc (true: /proc/sys/fs/binfmt_misc, and proc at /proc). Implies `user`, `mount`. */
+  mountBinfmt?: boolean | string;
+  /** Register this binfmt_misc interpreter. Implies `mountBinfmt`. */
+  loadInterp?: string;
+  /** Propagation of `/` in a new mount namespace (default `private`). */
+  propagation?: Propagation;
+  /** chroot(2) into this directory before exec. */
+  root?: string;
+  /** Working directory after the chroot (default `/` when `root` is set). */
+  wd?: string;
+  /** uid/gid set just before exec (inside the namespaces). */
+  setuid?: number;
+  setgid?: number;
+  /** Map the caller's euid to this uid (number or user name). Implies `user`. */
+  mapUser?: number | string;
+  /** Map the caller's egid to this gid (number or group name). Implies `user`. */
+  mapGroup?: number | string;
+  /** Map the caller to root (uid and gid 0). */
+  mapRootUser?: boolean;
+  /** Map the caller to itself. */
+  mapCurrentUser?: boolean;
+  /** uid ranges; written directly as root, through newuidmap otherwise. */
+  mapUsers?: readonly MapSource[];
+  /** gid ranges; written directly as root, through newgidmap otherwise. */
+  mapGroups?: readonly MapSource[];
+  /** `mapUsers: ['auto'], mapGroups: ['auto']`. */
+  mapAuto?: boolean;
+  /** `mapUsers: ['subids'], mapGroups: ['subids']`. */
+  mapSubids?: boolean;
+  /** Owner of the new user namespace (set before it is created). */
+  owner?: { uid: number; gid: number };
+  /** Value for /proc/self/setgroups in the new user namespace. */
+  setgroups?: 'allow' | 'deny';
+  /** Keep the user namespace's capabilities across exec (ambient set). */
+  keepCaps?: boolean;
+  /** Time namespace offsets in seconds (needs `time`). */
+  timeOffsets?: { monotonic?: number | bigint; boottime?: number | bigint };
+  /** argv[0] of the program (default: the file name). */
+  argv0?: string;
+}
+
+/** Raised for invalid options, with util-linux's wording. */
+export class SandboxOptionError extends Error {
+  override readonly name = 'SandboxOptionError';
+}
+
+export interface BuildContext {
+  /** The Node process's pid, for the helper's parent-death check. */
+  parentPid: number;
+  euid?: number;
+  egid?: number;
+  /** PATH used to find newuidmap/newgidmap. */
+  path?: string | undefined;
+  /** Files read for names, `auto`/`subids` and `all` (tests point them elsewhere). */
+  files?: Partial<MapFiles>;
+}
+
+export interface MapFiles {
+  passwd: string;
+  group: string;
+  subuid: string;
+  subgid: string;
+  uidMap: string;
+  gidMap: string;
+}
+
+const DEFAULT_MAP_FILES: MapFiles = {
+  passwd: PASSWD_FILE,
+  group: GROUP_FILE,
+  subuid: SUBUID_FILE,
+  subgid: SUBGID_FILE,
+  uidMap: PROC_UID_MAP,
+  gidMap: PROC_GID_MAP,
+};
+
+function signalOption(sig: NodeJS.Signals | number, what: string): number {
+  if (typeof sig === 'number') {
+    if (Number.isInteger(sig) && sig > 0 && sig <= 64) return sig;
+  } else {
+    const n = signameToSignum(sig);
+    if (n > 0) return n;
+  }
+  throw new SandboxOptionError(`unknown signal for ${what}: ${String(sig)}`);
+}
+
+/** A uid/gid given as a number or a name, as `--map-user`/`--map-group` take it. */
+function resolveId(value: number | string | undefined, kind: 'uid' | 'gid', files: MapFiles): number {
+  if (value === undefined) return NO_ID;
+  if (typeof value === 'number') {
+    if (Number.isInteger(value) && value >= 0 && value < NO_ID) return value;
+    throw new SandboxOptionError(`failed to parse ${kind} '${value}': ${strerror('ERANGE')}`);
+  }
+  const r = kind === 'uid' ? lookupUserId(value, files.passwd) : lookupGroupId(value, files.group);
+  if (!r.ok) throw new SandboxOptionError(`failed to parse ${kind} '${value}': ${strerror(r.errno)}`);
+  return r.id;
+}
+
+/** Expand map sources in the order given, into util-linux's chain order (each is prepended). */
+function mapChain(sources: readonly MapSource[], kind: 'uid' | 'gid', euid: number, files: MapFiles): IdMapRange[] {
+  const chain: IdMapRange[] = [];
+  for (const src of sources) {
+    if (src === 'auto' || src === 'subids') {
+      chain.unshift(readSubidRange(kind === 'uid' ? files.subuid : files.subgid, euid, src === 'subids', files.passwd));
+    } else if (src === 'all') {
+      for (const r of readKernelMap(kind === 'uid' ? files.uidMap : files.gidMap)) chain.unshift(r);
+    } else {
+      chain.unshift({ inner: src.inner, outer: src.outer, count: src.count });
+    }
+  }
+  return chain;
+}
+
+/**
+ * One id map (uid or gid) as util-linux builds it: with ranges (or an owner), the single id is
+ * merged into them (`add_single_map_range`) and a map child writes them, directly as root or
+ * through newuidmap/newgidmap; a lone single id is written by the sandboxed process itself.
+ */
+function buildIdMap(
+  single: number,
+  sources: readonly MapSource[],
+  owned: boolean,
+  kind: 'uid' | 'gid',
+  outerId: number,
+  euid: number,
+  ctx: BuildContext,
+  files: MapFiles,
+): IdMapSpec | undefined {
+  if (sources.length === 0 && !(single !== NO_ID && owned)) {
+    return single === NO_ID ? undefined : { writer: 'self', ranges: [{ inner: single, outer: outerId, count: 1 }] };
+  }
+  const ranges = addSingleMapRange(mapChain(sources, kind, euid, files), outerId, single);
+  if (ranges.length === 0) return undefined;
+  // The kernel refuses (uid_t)-1 as an id.
+  const bad = ranges.find((r) => r.inner === NO_ID || r.outer === NO_ID);
+  if (bad) throw new SandboxOptionError(`invalid mapping '${bad.inner}:${bad.outer}:${bad.count}'`);
+  if (euid === 0) return { writer: 'write', ranges };
+  const tool = kind === 'uid' ? 'newuidmap' : 'newgidmap';
+  return { writer: 'tool', ranges, tool: findInPath(tool, ctx.path) };
+}
+
+function offsetOption(v: number | bigint | undefined, what: string): bigint | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v === 'number' && !Number.isInteger(v)) throw new SandboxOptionError(`failed to parse ${what} offset: '${v}'`);
+  const b = BigInt(v);
+  if (b < -(2n ** 63n) || b >= 2n ** 63n) throw new SandboxOptionError(`failed to parse ${what} offset: '${v}': ${strerror('ERANGE')}`);
+  return b;
+}
+
+/**
+ * Options → spec: the one place where implications, id maps and option conflicts are settled,
+ * for the library and the CLI alike. Throws SandboxOptionError (or IdMapError) with
+ * util-linux's wording.
+ */
+export function buildSpec(file: string, args: readonly string[], o: SandboxOptions, ctx: BuildContext): SandboxSpec {
+  const euid = ctx.euid ?? process.geteuid?.() ?? 0;
+  const egid = ctx.egid ?? process.getegid?.() ?? 0;
+  const files: MapFiles = { ...DEFAULT_MAP_FILES, ...ctx.files };
+  const kinds = new Set<NamespaceKind>();
+  const persist: SandboxSpec['persist'] = {};
+  for (const [opt, kind] of OPTION_KINDS) {
+    if (o[opt]) kinds.add(kind);
+    const target = o.persist?.[opt];
+    if (target !== undefined) {
+      kinds.add(kind);
+      persist[kind] = target;
+    }
+  }
+
+  let mountProc = o.mountProc === true ? '/proc' : o.mountProc || undefined;
+  let mountBinfmt = o.mountBinfmt === true ? '/proc/sys/fs/binfmt_misc' : o.mountBinfmt || undefined;
+  if (mountProc) kinds.add('mnt');
+  if (o.mountBinfmt === true || (o.loadInterp !== undefined && mountBinfmt === undefined)) {
+    mountProc ??= '/proc';
+    mountBinfmt ??= '/proc/sys/fs/binfmt_misc';
+  }
+  if (mountBinfmt) {
+    kinds.add('mnt');
+    kinds.add('user');
+  }
+
+  let mapUser = resolveId(o.mapUser, 'uid', files);
+  let mapGroup = resolveId(o.mapGroup, 'gid', files);
+  if (o.mapRootUser) {
+    mapUser = 0;
+    mapGroup = 0;
+  }
+  if (o.mapCurrentUser) {
+    mapUser = euid;
+    mapGroup = egid;
+  }
+  const userSources = [...(o.mapUsers ?? []), ...(o.mapAuto ? ['auto' as const] : []), ...(o.mapSubids ? ['subids' as const] : [])];
+  const groupSources = [...(o.mapGroups ?? []), ...(o.mapAuto ? ['auto' as const] : []), ...(o.mapSubids ? ['subids' as const] : [])];
+  if (mapUser !== NO_ID || mapGroup !== NO_ID || userSources.length || groupSources.length || o.owner) kinds.add('user');
+  const uidMap = buildIdMap(mapUser, userSources, o.owner !== undefined, 'uid', euid, euid, ctx, files);
+  const gidMap = buildIdMap(mapGroup, groupSources, o.owner !== undefined, 'gid', egid, euid, ctx, files);
+
+  if (o.setgroups === 'allow' && gidMap?.writer === 'self') {
+    throw new SandboxOptionError('options --setgroups=allow and --map-group are mutually exclusive');
+  }
+  const monotonicOffset = offsetOption(o.timeOffsets?.monotonic, 'monotonic');
+  const boottimeOffset = offsetOption(o.timeOffsets?.boottime, 'boottime');
+  if ((monotonicOffset !== undefined || boottimeOffset !== undefined) && !kinds.has('time')) {
+    throw new SandboxOptionError('options --monotonic and --boottime require unsharing of a time namespace (-T)');
+  }
+
+  const fork = o.fork ?? false;
+  const dieWithParent = o.dieWithParent ?? true;
+  const forward =
+    o.forwardSignals === true
+      ? (['SIGTERM', 'SIGINT'] as const)
+      : o.forwardSignals === false || o.forwardSignals === undefined
+        ? []
+        : o.forwardSignals;
+
+  const spec: SandboxSpec = {
+    namespaces: NAMESPACE_KINDS.filter((k) => kinds.has(k)),
+    persist,
+    fork,
+    killChildSignal: o.killChild === undefined || o.killChild === false ? 0 : signalOption(o.killChild, 'killChild'),
+    forwardSignals: forward.map((s) => signalOption(s, 'forwardSignals')),
+    blockSignals: (o.blockSignals ?? []).map((s) => signalOption(s, 'blockSignals')),
+    parentDeathSignal: dieWithParent ? constants.signals.SIGKILL : 0,
+    parentPid: dieWithParent ? ctx.parentPid : 0,
+    propagation: o.propagation ?? 'private',
+    keepCaps: (o.keepCaps ?? false) && kinds.has('user'),
+    keepFds: 3,
+    file,
+    argv: [o.argv0 ?? file, ...args],
+  };
+  if (mountProc !== undefined) spec.mountProc = mountProc;
+  if (mountBinfmt !== undefined) spec.mountBinfmt = mountBinfmt;
+  // Writing an empty string to the register file is a no-op.
+  if (o.loadInterp !== undefined && o.loadInterp !== '') spec.loadInterp = o.loadInterp;
+  if (o.root !== undefined) spec.root = o.root;
+  if (o.wd !== undefined) spec.wd = o.wd;
+  if (o.setuid !== undefined) spec.setuid = resolveId(o.setuid, 'uid', files);
+  if (o.setgid !== undefined) spec.setgid = resolveId(o.setgid, 'gid', files);
+  if (o.owner) spec.owner = { uid: o.owner.uid, gid: o.owner.gid };
+  if (uidMap) spec.uidMap = uidMap;
+  if (gidMap) spec.gidMap = gidMap;
+  if (o.setgroups) spec.setgroups = o.setgroups;
+  if (monotonicOffset !== undefined) spec.monotonicOffset = monotonicOffset;
+  if (boottimeOffset !== undefined) spec.boottimeOffset = boottimeOffset;
+  return spec;
+}

@@ -1,0 +1,201 @@
+/**
+ * The library: `spawn()` is `child_process.spawn` with namespace options. The namespace work is
+ * done by the native helper (Node is multithreaded, so `unshare(CLONE_NEWUSER)` cannot run in
+ * it); Node's own spawn gives stdio, exit events, kill, AbortSignal and timeouts for free.
+ */
+import * as cp from 'node:child_process';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { NamespaceError } from './errors.js';
+import { helperPath } from './helper.js';
+import { ReportDecoder, type HelperReport } from './report.js';
+import { buildSpec, type SandboxOptions } from './options.js';
+import { encodeSpec, type SandboxSpec } from './spec.js';
+
+export type { SandboxOptions } from './options.js';
+
+export interface SpawnOptions extends cp.SpawnOptions, SandboxOptions {}
+
+/** What is known once the program has been exec'd inside its namespaces. */
+export interface SandboxInfo {
+  /** The program's pid as seen from here (differs from `child.pid` when the helper forks). */
+  pid: number;
+  /** Inode of each namespace the program is in, by /proc/PID/ns name (`uts`, `pid_for_children`, ...). */
+  namespaces: Record<string, number>;
+}
+
+export interface SandboxedChildProcess extends cp.ChildProcess {
+  /** Resolves once the program runs; rejects with a NamespaceError if a setup step failed. */
+  readonly ready: Promise<SandboxInfo>;
+  /** The program's pid, once the helper has reported it. */
+  sandboxPid: number | undefined;
+  /** Namespace inodes, once reported. */
+  namespaces: Record<string, number> | undefined;
+  /** The spec the helper executed. */
+  readonly spec: SandboxSpec;
+}
+
+type StdioEntry = NonNullable<Exclude<cp.StdioOptions, string>>[number];
+
+/** Normalise Node's stdio option to an array of at least 3 entries, as child_process does. */
+function stdioArray(stdio: cp.StdioOptions | undefined): StdioEntry[] {
+  if (stdio === undefined) return ['pipe', 'pipe', 'pipe'];
+  if (typeof stdio === 'string') return [stdio, stdio, stdio];
+  const out: StdioEntry[] = [...stdio];
+  while (out.length < 3) out.push('pipe');
+  return out.map((s) => (s === null || s === undefined ? 'pipe' : s));
+}
+
+/** Signals the helper forwards by default: every catchable one a program may want to see. */
+const LIBRARY_FORWARDED: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGWINCH', 'SIGCONT'];
+
+/** Library defaults: the safe ones (the sandbox dies with us, signals reach the program). */
+function libraryDefaults(options: SpawnOptions): SandboxOptions {
+  return {
+    killChild: 'SIGKILL',
+    forwardSignals: LIBRARY_FORWARDED,
+    ...options,
+  };
+}
+
+/**
+ * Start `file` with `args` inside new namespaces. Returns a `ChildProcess` (its `pid` is the
+ * helper's; the program's is `sandboxPid`/`ready`). Setup failures are emitted as `'error'`
+ * with a `NamespaceError`, like `child_process.spawn` does for a missing program.
+ */
+export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): SandboxedChildProcess {
+  const spec = buildSpec(file, args, libraryDefaults(options), { parentPid: process.pid });
+  return spawnSpec(spec, options);
+}
+
+/** Run an already built spec (the CLI's entry point; also for callers that build specs). */
+export function spawnSpec(spec: SandboxSpec, options: cp.SpawnOptions = {}): SandboxedChildProcess {
+  const stdio = stdioArray(options.stdio);
+  const reportFd = stdio.length;
+  stdio.push('pipe');
+  const fullSpec: SandboxSpec = { ...spec, keepFds: reportFd };
+  const child = cp.spawn(helperPath(), encodeSpec(fullSpec, reportFd), {
+    ...pickSpawnOptions(options),
+    stdio,
+    argv0: 'nsbox-helper',
+  }) as SandboxedChildProcess;
+  Object.defineProperty(child, 'spec', { value: fullSpec, enumerable: true });
+  child.sandboxPid = undefined;
+  child.namespaces = undefined;
+
+  const reportStream = child.stdio[reportFd] as Readable | null | undefined;
+  const ready = new Promise<SandboxInfo>((resolve, reject) => {
+    if (!reportStream) {
+      child.once('error', reject);
+      return;
+    }
+    const decoder = new ReportDecoder();
+    reportStream.setEncoding('utf8');
+    reportStream.on('data', (chunk: string) => {
+      decoder.push(chunk);
+      const r = decoder.report;
+      if (r.pid !== undefined && child.sandboxPid === undefined) child.sandboxPid = r.pid;
+    });
+    reportStream.on('error', () => undefined);
+    reportStream.once('close', () => settle(decoder.end(), child, resolve, reject));
+  });
+  ready.catch(() => undefined);
+  Object.defineProperty(child, 'ready', { value: ready, enumerable: true });
+  return child;
+}
+
+function settle(
+  report: HelperReport,
+  child: SandboxedChildProcess,
+  resolve: (info: SandboxInfo) => void,
+  reject: (err: Error) => void,
+): void {
+  child.namespaces = report.namespaces;
+  if (report.failure) {
+    const err = new NamespaceError(report.failure);
+    reject(err);
+    child.emit('error', err);
+  } else if (report.pid === undefined || report.malformed !== undefined) {
+    // The helper died before reporting (killed, or not a helper speaking our protocol).
+    const err = new Error(
+      report.malformed !== undefined
+        ? `nsbox: unexpected status line from the helper: ${JSON.stringify(report.malformed)}`
+        : 'nsbox: the helper exited before starting the program',
+    );
+    reject(err);
+  } else {
+    resolve({ pid: report.pid, namespaces: report.namespaces });
+    child.emit('ready', { pid: report.pid, namespaces: report.namespaces });
+  }
+}
+
+/** Node spawn options that apply to the helper process as they would to the program. */
+function pickSpawnOptions(o: cp.SpawnOptions): cp.SpawnOptions {
+  const out: cp.SpawnOptions = {};
+  if (o.cwd !== undefined) out.cwd = o.cwd;
+  if (o.env !== undefined) out.env = o.env;
+  if (o.detached !== undefined) out.detached = o.detached;
+  if (o.uid !== undefined) out.uid = o.uid;
+  if (o.gid !== undefined) out.gid = o.gid;
+  if (o.signal !== undefined) out.signal = o.signal;
+  if (o.timeout !== undefined) out.timeout = o.timeout;
+  if (o.killSignal !== undefined) out.killSignal = o.killSignal;
+  if (o.serialization !== undefined) out.serialization = o.serialization;
+  if (o.windowsHide !== undefined) out.windowsHide = o.windowsHide;
+  return out;
+}
+
+export interface RunOptions extends SpawnOptions {
+  /** Written to the program's stdin, which is then closed. */
+  input?: string | Uint8Array;
+  /** Decode stdout/stderr with this encoding (default utf8); `buffer` keeps Buffers. */
+  encoding?: BufferEncoding | 'buffer';
+}
+
+export interface RunResult<T extends string | Buffer = string> {
+  /** Exit code, or null when the program died by a signal. */
+  exitCode: number | null;
+  /** The signal that ended it, or null. */
+  signal: NodeJS.Signals | null;
+  stdout: T;
+  stderr: T;
+  pid: number;
+  namespaces: Record<string, number>;
+}
+
+/**
+ * Run to completion and collect the output. Resolves whatever the exit status; rejects with a
+ * `NamespaceError` when the sandbox could not be set up (including a missing program).
+ */
+export function run(file: string, args?: readonly string[], options?: RunOptions & { encoding?: BufferEncoding }): Promise<RunResult<string>>;
+export function run(file: string, args: readonly string[], options: RunOptions & { encoding: 'buffer' }): Promise<RunResult<Buffer>>;
+export function run(file: string, args: readonly string[] = [], options: RunOptions = {}): Promise<RunResult<string | Buffer>> {
+  const { input, encoding = 'utf8', ...rest } = options;
+  const child = spawn(file, args, { stdio: [input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'], ...rest });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout?.on('data', (b: Buffer) => out.push(b));
+  child.stderr?.on('data', (b: Buffer) => err.push(b));
+  if (input !== undefined) child.stdin?.end(input);
+  const decode = (bufs: Buffer[]): string | Buffer => (encoding === 'buffer' ? Buffer.concat(bufs) : Buffer.concat(bufs).toString(encoding));
+  return new Promise((resolve, reject) => {
+    let setupError: Error | undefined;
+    child.on('error', (e) => {
+      setupError ??= e;
+    });
+    child.on('close', (exitCode, signal) => {
+      child.ready.then(
+        (info) =>
+          setupError
+            ? reject(setupError)
+            : resolve({ exitCode, signal, stdout: decode(out), stderr: decode(err), pid: info.pid, namespaces: info.namespaces }),
+        (e: Error) => reject(e),
+      );
+    });
+  });
+}
+
+/** Signal number by name, for callers that build specs by hand. */
+export function signalNumber(name: NodeJS.Signals): number {
+  return constants.signals[name];
+}
