@@ -18,13 +18,13 @@ export type MapSource = IdMapRange | 'auto' | 'subids' | 'all';
 export interface SandboxOptions extends NamespaceSet {
   /** Persist namespaces: bind each onto an existing file (unmount the file to release it). */
   persist?: { [K in keyof NamespaceSet]?: string };
-  /** Fork, the helper staying as the program's parent. Library default: true with `pid`. */
+  /** Fork, the helper staying as the program's parent. Library default: true with a `pid` namespace. */
   fork?: boolean;
-  /** Signal for the forked program when its parent dies. Library default SIGKILL; false: none. */
+  /** With `fork`: signal for the program when its parent dies. Library default SIGKILL; false: none. */
   killChild?: NodeJS.Signals | number | false;
-  /** Signals the forking parent forwards to the program. Library default: all common ones. */
+  /** With `fork`: signals forwarded to the program (true: SIGTERM and SIGINT). Library default: all common ones. */
   forwardSignals?: boolean | readonly NodeJS.Signals[];
-  /** Signals the forking parent blocks (util-linux blocks SIGINT and SIGTERM). */
+  /** With `fork`: signals the parent blocks while it waits (util-linux blocks SIGINT and SIGTERM). */
   blockSignals?: readonly NodeJS.Signals[];
   /** The helper (and an unforked program) get SIGKILL when this process dies. Default true. */
   dieWithParent?: boolean;
@@ -248,9 +248,10 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
     namespaces: NAMESPACE_KINDS.filter((k) => kinds.has(k)),
     persist,
     fork,
-    killChildSignal: o.killChild === undefined || o.killChild === false ? 0 : signalOption(o.killChild, 'killChild'),
-    forwardSignals: forward.map((s) => signalOption(s, 'forwardSignals')),
-    blockSignals: (o.blockSignals ?? []).map((s) => signalOption(s, 'blockSignals')),
+    // These concern the forking parent only: without a fork there is none.
+    killChildSignal: !fork || o.killChild === undefined || o.killChild === false ? 0 : signalOption(o.killChild, 'killChild'),
+    forwardSignals: fork ? forward.map((s) => signalOption(s, 'forwardSignals')) : [],
+    blockSignals: fork ? (o.blockSignals ?? []).map((s) => signalOption(s, 'blockSignals')) : [],
     parentDeathSignal: dieWithParent ? constants.signals.SIGKILL : 0,
     parentPid: dieWithParent ? ctx.parentPid : 0,
     propagation: o.propagation ?? 'private',

@@ -52,6 +52,8 @@ const LIBRARY_FORWARDED: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQU
 /** Library defaults: the safe ones (the sandbox dies with us, signals reach the program). */
 function libraryDefaults(options: SpawnOptions): SandboxOptions {
   return {
+    // A pid namespace applies to children only: fork so the program is its pid 1.
+    fork: Boolean(options.pid || options.persist?.pid),
     killChild: 'SIGKILL',
     forwardSignals: LIBRARY_FORWARDED,
     ...options,

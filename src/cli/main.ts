@@ -1,13 +1,8 @@
 #!/usr/bin/env node
 /** `nsbox <command> ...`: the command-line entry point. */
-import { readFileSync } from 'node:fs';
 import { parseUnshare } from './unshare.js';
 import { runCliSpec } from './run.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
  nsbox <command> [options] [<program> [<argument>...]]
@@ -29,7 +24,7 @@ async function main(argv: string[]): Promise<void> {
       egid: process.getegid?.() ?? 0,
       env: process.env,
       progName,
-      version: version(),
+      version: VERSION,
     });
     if (parsed.action === 'exit') {
       if (parsed.stdout) process.stdout.write(parsed.stdout);
@@ -45,11 +40,14 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === '-V' || command === '--version') {
-    process.stdout.write(`nsbox ${version()}\n`);
+    process.stdout.write(`nsbox ${VERSION}\n`);
     return;
   }
   process.stderr.write(command === undefined ? USAGE : `nsbox: unknown command '${command}'\nTry 'nsbox --help' for more information.\n`);
   process.exitCode = 1;
 }
 
-await main(process.argv.slice(2));
+main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`nsbox: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

@@ -719,6 +719,8 @@ export function killToken(token: string): void {
 export class LeakScope {
   readonly token = randomBytes(8).toString('hex');
   readonly dirs: string[] = [];
+  /** Mount points the scenario set up on purpose (not leaks; removed by dispose()). */
+  readonly fixtureMounts = new Set<string>();
   private before: LeakSnapshot | undefined;
   private generation = 0;
 
@@ -743,12 +745,26 @@ export class LeakScope {
     return d;
   }
 
+  /** Register a mount the scenario made on purpose (a fixture); check() ignores it. */
+  addFixtureMount(mountpoint: string): void {
+    this.fixtureMounts.add(mountpoint);
+  }
+
   /** Assert that nothing this scenario started or mounted is left. */
   async check(settleMs = 3000): Promise<void> {
     const before = this.before!;
     // fds are only attributable when no other scenario ran meanwhile.
     const exclusive = activeScopes === 1 && scopeGeneration === this.generation && before.fds !== undefined;
-    await assertNoLeaks({ ...before, dirs: [...this.dirs], fds: exclusive ? before.fds : undefined }, settleMs);
+    const fixtures = new Set<string>();
+    for (const m of mountinfo()) if (this.fixtureMounts.has(m.mountpoint)) fixtures.add(`${m.mountpoint} (${m.fstype} ${m.source})`);
+    await assertNoLeaks({ ...before, mounts: new Set([...before.mounts, ...fixtures]), dirs: [...this.dirs], fds: exclusive ? before.fds : undefined }, settleMs);
+  }
+
+  /** Replace this scope's directories with `DIR` (for comparing transcripts). */
+  anonymise(text: string): string {
+    let out = text;
+    for (const d of this.dirs) out = out.split(d).join('DIR');
+    return out;
   }
 
   dispose(): void {

@@ -1,0 +1,66 @@
+/*
+ * The one header the helper's code includes for everything the system provides.
+ *
+ * Two builds share the code (scripts/build-helper.mjs picks one):
+ *  - NSBOX_NOLIBC (x86_64, aarch64): no C library at all; nolibc.h declares the small subset
+ *    of libc the helper uses, implemented on raw system calls by rt_nolibc.c. This is for
+ *    start-up time: a static glibc spends ~0.3 ms (on a VM) before main() probing the CPU
+ *    (dozens of trapping CPUID instructions) and faulting in its pages, which is more than
+ *    everything the helper itself does.
+ *  - otherwise, the system's libc, linked statically when possible.
+ * Code written against this header must stick to what nolibc.h declares.
+ */
+#ifndef NSBOX_RT_H
+#define NSBOX_RT_H
+
+#ifdef NSBOX_NOLIBC
+#include "nolibc.h"
+#else
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <linux/capability.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdnoreturn.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#endif
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+#ifndef CLONE_NEWCGROUP
+#define CLONE_NEWCGROUP 0x02000000
+#endif
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+#ifndef PR_CAP_AMBIENT
+#define PR_CAP_AMBIENT 47
+#define PR_CAP_AMBIENT_RAISE 2
+#endif
+
+#endif
