@@ -7,9 +7,7 @@
 #include "helper.h"
 #include "process.h"
 
-#include <errno.h>
-#include <signal.h>
-#include <unistd.h>
+#include "rt.h"
 
 static void cleanup(struct helper *h)
 {

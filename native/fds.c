@@ -1,20 +1,8 @@
 #include "fds.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <stdlib.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include "rt.h"
 
 #include "util.h"
-
-#ifndef SYS_close_range
-#define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
-#endif
 
 /* Kernels before 5.11 lack CLOSE_RANGE_CLOEXEC: walk /proc/self/fd instead. */
 static void cloexec_by_listing(struct helper *h, int from)
@@ -29,8 +17,8 @@ static void cloexec_by_listing(struct helper *h, int from)
 
 		if (!parse_u64(e->d_name, (uint64_t)from, INT32_MAX, &fd) || (int)fd == dirfd(d))
 			continue;
-		/* FD_CLOEXEC is the only fd flag, so no F_GETFD is needed. */
-		fcntl((int)fd, F_SETFD, FD_CLOEXEC);
+		/* FD_CLOEXEC is the only fd flag, so no F_GETFD is needed; every listed fd is open. */
+		(void)fcntl((int)fd, F_SETFD, (long)FD_CLOEXEC);
 	}
 	closedir(d);
 }
@@ -44,13 +32,10 @@ void fds_keep(struct helper *h)
 	 * keepfds); anything else we inherited, Node's internal fds for instance, must not leak
 	 * into the sandbox. Close-on-exec rather than close: our own report fd is among them.
 	 */
-	if (syscall(SYS_close_range, (unsigned)s->keepfds, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-		if (errno != ENOSYS && errno != EINVAL)
-			die_errno(h, "open", "/proc/self/fd", NULL);
-		cloexec_by_listing(h, s->keepfds);
-	}
+	if (syscall(SYS_close_range, (long)s->keepfds, (long)~0U, (long)CLOSE_RANGE_CLOEXEC) < 0)
+		cloexec_by_listing(h, s->keepfds); /* ENOSYS before 5.9, EINVAL before 5.11 */
 	/* The report fd must never reach the program, even when it is below keepfds. */
-	if (s->report_fd < s->keepfds && fcntl(s->report_fd, F_SETFD, FD_CLOEXEC) < 0) {
+	if (s->report_fd < s->keepfds && fcntl(s->report_fd, F_SETFD, (long)FD_CLOEXEC) < 0) {
 		/* Not an open fd: there is nowhere to report to but stderr. */
 		static const char msg[] = "nsbox-helper: the report fd is not open\n";
 

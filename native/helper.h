@@ -6,10 +6,7 @@
 #ifndef NSBOX_HELPER_H
 #define NSBOX_HELPER_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdnoreturn.h>
-#include <sys/types.h>
+#include "rt.h"
 
 #include "report.h"
 #include "spec.h"

@@ -6,10 +6,7 @@
  * did as status lines on the report fd, and execs the program. It is a fresh, single-threaded
  * process, which is what unshare(CLONE_NEWUSER) needs and what Node itself could never offer.
  */
-#include <sched.h>
-#include <signal.h>
-#include <string.h>
-#include <unistd.h>
+#include "rt.h"
 
 #include "fds.h"
 #include "helper.h"
@@ -47,7 +44,7 @@ int main(int argc, char **argv)
 	struct helper h;
 	struct ns_inodes ns;
 	const char *bad;
-	int chan = -1;
+	int chan = -1, nsdir;
 	pid_t child = 0;
 
 	/* 1. Decode and check everything before touching anything. */
@@ -78,11 +75,15 @@ int main(int argc, char **argv)
 
 	/* 6. Offsets must be set before any process enters the new time namespace. */
 	timens_apply(&h);
-	report_collect_ns(&ns, spec.fork);
+	nsdir = report_open_ns_dir();
+	if (!spec.fork)
+		report_collect_ns(&ns, nsdir, false);
 
 	/* 7-9. With fork the helper stays as the parent; it never returns from supervise(). */
 	if (spec.fork)
 		child = program_fork(&h, &chan);
+	if (child > 0)
+		report_collect_ns(&ns, nsdir, true);
 	if (!spec.fork || child > 0)
 		persist_apply(&h);
 	if (child > 0)

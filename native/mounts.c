@@ -1,12 +1,6 @@
 #include "mounts.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mount.h>
-#include <unistd.h>
+#include "rt.h"
 
 #include "util.h"
 

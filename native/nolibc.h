@@ -91,7 +91,7 @@ int prctl(int option, ...);
 struct stat {
 	unsigned long long st_ino;
 };
-int stat(const char *path, struct stat *st);
+int fstatat(int dirfd, const char *path, struct stat *st, int flags);
 
 /* sys/wait.h */
 #define WEXITSTATUS(s) (((s) & 0xff00) >> 8)

@@ -2,9 +2,7 @@
 #include "process.h"
 #include "util.h"
 
-#include <sched.h>
-#include <sys/mount.h>
-#include <unistd.h>
+#include "rt.h"
 
 /* Binds every requested namespace of process `pid`, in util-linux's order (user first). */
 static void bind_all(struct helper *h, pid_t pid)

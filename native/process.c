@@ -1,19 +1,6 @@
 #include "process.h"
 
-#include <errno.h>
-#include <poll.h>
-#include <signal.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
+#include "rt.h"
 
 /* The byte a waiting child needs before it starts (util-linux's PIPE_SYNC_BYTE). */
 #define GO_BYTE 0x06
@@ -112,7 +99,7 @@ int sync_child_release(struct helper *h, struct sync_child *sc, struct buf *line
 {
 	char go = GO_BYTE;
 	pid_t pid = sc->pid;
-	int status;
+	int status = 0;
 
 	/* If the child is already gone the send fails; the wait below tells what happened. */
 	while (send(sc->fd, &go, 1, MSG_NOSIGNAL) < 0 && errno == EINTR)
@@ -137,7 +124,7 @@ void pdeathsig_arm(struct helper *h)
 {
 	if (!h->spec->pdeathsig)
 		return;
-	if (prctl(PR_SET_PDEATHSIG, h->spec->pdeathsig) < 0)
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)h->spec->pdeathsig, 0UL, 0UL, 0UL) < 0)
 		die_errno(h, "signals", "prctl", NULL);
 	check_parent(h);
 }
@@ -207,8 +194,9 @@ pid_t program_fork(struct helper *h, int *chan)
 	set_forward_handlers(h, forward_signal);
 	if (s->killchild) {
 		/* Taken before fork(), so it refers to us and not to whoever adopts the child later. */
-		h->parent_pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0);
-		if (h->parent_pidfd < 0)
+		h->parent_pidfd = (int)syscall(SYS_pidfd_open, (long)h->pid, 0L);
+		/* Before Linux 5.3 there is no pidfd: only the prctl, as util-linux < 2.39 did. */
+		if (h->parent_pidfd < 0 && errno != ENOSYS)
 			die_errno(h, "signals", "pidfd_open", NULL);
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
@@ -264,9 +252,10 @@ void killchild_arm(struct helper *h)
 {
 	if (!h->spec->killchild)
 		return;
-	if (prctl(PR_SET_PDEATHSIG, h->spec->killchild) < 0)
+	if (prctl(PR_SET_PDEATHSIG, (unsigned long)h->spec->killchild, 0UL, 0UL, 0UL) < 0)
 		die_errno(h, "signals", "prctl", NULL);
-	check_parent_pidfd(h);
+	if (h->parent_pidfd >= 0)
+		check_parent_pidfd(h);
 }
 
 /*
@@ -303,7 +292,7 @@ static noreturn void mirror_status(int status)
 noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns_inodes *ns)
 {
 	struct buf line = { 0 };
-	int status;
+	int status = 0;
 
 	report_pid_ns(&h->out, child, ns);
 	/* EOF: the child exec'd (the socket is close-on-exec) or died; before that, maybe an E line. */
@@ -317,6 +306,8 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	h->out.fd = -1;
 	if (waitpid_retry(child, &status) < 0)
 		die_errno(h, "wait", NULL, NULL);
+	/* Reaped: its pid may be reused, so a late forwarded signal must go nowhere. */
+	forward_pid = 0;
 	h->program = 0;
 	mirror_status(status);
 }
@@ -327,7 +318,7 @@ noreturn void exec_program(struct helper *h, const struct ns_inodes *ns)
 	int err;
 
 	if (!s->fork) {
-		report_pid_ns(&h->out, getpid(), ns);
+		report_pid_ns(&h->out, h->pid, ns);
 		/* A setuid/setgid (or the owner step) cleared it; re-arming is cheap, so always do. */
 		pdeathsig_arm(h);
 	} else if (s->killchild && h->creds_changed) {

@@ -6,8 +6,7 @@
 #ifndef NSBOX_PROCESS_H
 #define NSBOX_PROCESS_H
 
-#include <stdnoreturn.h>
-#include <sys/types.h>
+#include "rt.h"
 
 #include "helper.h"
 #include "util.h"

@@ -1,11 +1,7 @@
 #include "report.h"
 #include "util.h"
 
-#include <errno.h>
-#include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "rt.h"
 
 void report_init(struct report *r, int fd, int is_socket)
 {
@@ -83,22 +79,28 @@ static const char *const ns_entry_names[NSE_COUNT] = {
 	[NSE_UTS] = "uts",
 };
 
-static void stat_ns(struct ns_inodes *ns, enum ns_entry e)
+int report_open_ns_dir(void)
 {
-	char path[PROC_PATH_MAX] = "/proc/self/ns/";
+	return open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+static void stat_ns(struct ns_inodes *ns, int nsdir, enum ns_entry e)
+{
 	struct stat st;
 
-	strcat(path, ns_entry_names[e]);
-	ns->known[e] = stat(path, &st) == 0;
+	/* stat(2) follows the magic link to the nsfs inode, whose number names the namespace. */
+	ns->known[e] = fstatat(nsdir, ns_entry_names[e], &st, 0) == 0;
 	ns->ino[e] = ns->known[e] ? (uint64_t)st.st_ino : 0;
 }
 
 /*
- * Why the helper reads its own entries, once, right after unshare(2) (and the time offsets):
- * after that point nothing changes the namespaces any more, and reading /proc/<program>/ns
- * later is racy. The program may mount a new proc on /proc of the mount namespace it shares
- * with the forking helper (so /proc/<host pid> vanishes), or be a zombie already (a fast
- * `true`), and then the entries cannot be read at all.
+ * Why the helper reads its own entries, through a directory fd opened right after unshare(2):
+ * reading /proc/<program>/ns is racy. The program may mount a new proc on /proc of the mount
+ * namespace it shares with the forking helper (so /proc/<host pid> vanishes, and /proc/self
+ * with it), or be a zombie already (a fast `true`), and then its entries cannot be read at all.
+ * The fd keeps the original proc instance whatever gets mounted later. With a fork, the
+ * entries are read after fork(): pid_for_children of a new pid namespace cannot be read
+ * before its first process exists.
  *
  * The program's entries equal the helper's with two exceptions, both made by the kernel:
  *  - `time`: a forked child starts in the parent's time_for_children, and execve(2) without a
@@ -107,13 +109,16 @@ static void stat_ns(struct ns_inodes *ns, enum ns_entry e)
  *    namespace of the process never changes.
  * pid_for_children and time_for_children themselves are inherited unchanged.
  */
-void report_collect_ns(struct ns_inodes *ns, bool forked)
+void report_collect_ns(struct ns_inodes *ns, int nsdir, bool forked)
 {
+	if (nsdir < 0)
+		return;
 	for (int e = 0; e < NSE_COUNT; e++) {
 		if (e == NSE_TIME || (e == NSE_PID && forked))
 			continue;
-		stat_ns(ns, (enum ns_entry)e);
+		stat_ns(ns, nsdir, (enum ns_entry)e);
 	}
+	close(nsdir);
 	ns->known[NSE_TIME] = ns->known[NSE_TIME_FOR_CHILDREN];
 	ns->ino[NSE_TIME] = ns->ino[NSE_TIME_FOR_CHILDREN];
 	if (forked) {

@@ -6,10 +6,7 @@
 #ifndef NSBOX_REPORT_H
 #define NSBOX_REPORT_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include "rt.h"
 
 struct report {
 	int fd;
@@ -40,12 +37,15 @@ struct ns_inodes {
 	bool known[NSE_COUNT]; /* false when the kernel lacks that namespace type */
 };
 
+/* Opens the helper's /proc/self/ns directory (-1 if that fails: then no `N` lines). */
+int report_open_ns_dir(void);
+
 /*
- * Records the namespaces the program will run in, by stat(2)ing the helper's own
- * /proc/self/ns entries once unshare(2) is done. See the comment in report.c for why the
- * program's `pid` and `time` entries are derived instead of read from /proc/<program>/ns.
+ * Records the namespaces the program runs in, by stat(2)ing the helper's own entries through
+ * `nsdir` (which it closes). See report.c for why the program's `pid` and `time` entries are
+ * derived from the helper's instead of read from /proc/<program>/ns.
  */
-void report_collect_ns(struct ns_inodes *ns, bool forked);
+void report_collect_ns(struct ns_inodes *ns, int nsdir, bool forked);
 
 /* Sends the `P` line and the `N` lines in one write. */
 void report_pid_ns(struct report *r, pid_t pid, const struct ns_inodes *ns);

@@ -7,18 +7,7 @@
 #include "spec.h"
 #include "util.h"
 
-#include <limits.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mount.h>
-
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-#ifndef CLONE_NEWCGROUP
-#define CLONE_NEWCGROUP 0x02000000
-#endif
+#include "rt.h"
 
 #define SPEC_VERSION_TAG "NSBOX1"
 #define SIGNAL_MAX 64

@@ -6,10 +6,7 @@
 #ifndef NSBOX_SPEC_H
 #define NSBOX_SPEC_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include "rt.h"
 
 /* Namespace kinds, in the order util-linux creates persistence binds for them. */
 enum ns_kind { NS_USER, NS_CGROUP, NS_IPC, NS_UTS, NS_NET, NS_PID, NS_MNT, NS_TIME, NS_KIND_COUNT };

@@ -1,11 +1,7 @@
 #include "timens.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
+#include "rt.h"
 
 /*
  * "<clockid> <secs> 0". The offsets can only be set while no process lives in the new time

@@ -2,16 +2,7 @@
 #include "process.h"
 #include "util.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <grp.h>
-#include <linux/capability.h>
-#include <sched.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/prctl.h>
-#include <sys/syscall.h>
-#include <unistd.h>
+#include "rt.h"
 
 /* The kernel refuses a map write of a page or more (util-linux: "too large for kernel 4k limit"). */
 #define MAP_WRITE_MAX 4096
@@ -62,28 +53,30 @@ static void write_map(struct helper *h, const char *file, const struct id_map *m
 	buf_free(&text);
 }
 
+/* Formats `v` at *cursor and moves the cursor past its NUL; returns the string. */
+static char *put_number(char **cursor, uint64_t v)
+{
+	char *s = *cursor;
+
+	*cursor += fmt_u64(s, v) + 1;
+	return s;
+}
+
 /* argv for newuidmap/newgidmap: `TOOL PID inner outer count ...`. */
 static char **map_tool_argv(const struct helper *h, const struct id_map *m)
 {
 	size_t n = 2 + 3 * m->nranges, k = 0;
 	char **argv = calloc(n + 1, sizeof(char *));
-	char *nums = malloc((n - 1) * 21);
+	char *digits = malloc(n * 21), *cursor = digits;
 
-	if (!argv || !nums)
+	if (!argv || !digits)
 		_exit(1);
 	argv[k++] = (char *)m->tool;
-	for (size_t i = 0; i < n - 1; i++) {
-		uint64_t v;
-
-		if (i == 0)
-			v = (uint64_t)h->pid;
-		else {
-			const struct id_range *r = &m->ranges[(i - 1) / 3];
-
-			v = (i - 1) % 3 == 0 ? r->inner : (i - 1) % 3 == 1 ? r->outer : r->count;
-		}
-		fmt_u64(nums + i * 21, v);
-		argv[k++] = nums + i * 21;
+	argv[k++] = put_number(&cursor, (uint64_t)h->pid);
+	for (size_t i = 0; i < m->nranges; i++) {
+		argv[k++] = put_number(&cursor, m->ranges[i].inner);
+		argv[k++] = put_number(&cursor, m->ranges[i].outer);
+		argv[k++] = put_number(&cursor, m->ranges[i].count);
 	}
 	argv[k] = NULL;
 	return argv;
@@ -106,7 +99,7 @@ static noreturn void exec_map_tool(struct helper *h, const struct id_map *m)
  */
 static void run_map_tool(struct helper *h, const struct id_map *m)
 {
-	int p[2], err = 0, status, code;
+	int p[2], err = 0, status = 0, code;
 	char codestr[21];
 	ssize_t n;
 	pid_t pid;
@@ -294,6 +287,6 @@ void keepcaps_apply(struct helper *h)
 	/* Only bits the kernel knows can be permitted, so no cap_last_cap lookup is needed. */
 	for (unsigned cap = 0; cap < 64; cap++)
 		if ((permitted >> cap) & 1 &&
-		    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0)
+		    prctl(PR_CAP_AMBIENT, (unsigned long)PR_CAP_AMBIENT_RAISE, (unsigned long)cap, 0UL, 0UL) < 0)
 			die_errno(h, "caps", "prctl(PR_CAP_AMBIENT)", NULL);
 }

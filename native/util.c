@@ -1,9 +1,6 @@
 #include "util.h"
 
-#include <errno.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
+#include "rt.h"
 
 int write_all(int fd, const void *buf, size_t len)
 {

@@ -5,10 +5,7 @@
 #ifndef NSBOX_UTIL_H
 #define NSBOX_UTIL_H
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <sys/types.h>
+#include "rt.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
