@@ -102,7 +102,7 @@ void procmount_apply(struct helper *h)
 	 */
 	if (!s->root && s->propagation != (MS_REC | MS_PRIVATE) &&
 	    mount("none", s->procmount, NULL, MS_PRIVATE | MS_REC, NULL) < 0 && errno != EINVAL)
-		die_errno(h, "propagation", s->procmount, NULL);
+		die_errno(h, "proc-propagation", s->procmount, NULL);
 	if (mount("proc", s->procmount, "proc", PSEUDO_FS_FLAGS, NULL) < 0)
 		die_errno(h, "mount", s->procmount, NULL);
 }

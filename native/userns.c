@@ -17,19 +17,25 @@ static bool delegated(const struct id_map *m)
  * kernel parses per write() call. `missing_ok`: a kernel without the file (setgroups before
  * 3.19) needs nothing written.
  */
-static void write_proc_file(struct helper *h, const char *path, const char *text, size_t len,
-			    bool missing_ok)
+static void write_proc_file_as(struct helper *h, const char *path, const char *text, size_t len,
+			       bool missing_ok, const char *open_step, const char *write_step)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
 
 	if (fd < 0) {
 		if (missing_ok && errno == ENOENT)
 			return;
-		die_errno(h, "open", path, NULL);
+		die_errno(h, open_step, path, NULL);
 	}
 	if (write_all(fd, text, len) < 0)
-		die_errno(h, "write", path, NULL);
+		die_errno(h, write_step, path, NULL);
 	close(fd);
+}
+
+static void write_proc_file(struct helper *h, const char *path, const char *text, size_t len,
+			    bool missing_ok)
+{
+	write_proc_file_as(h, path, text, len, missing_ok, "open", "write");
 }
 
 /* `write`: as root outside, write every line of the map into /proc/<helper>/<file> at once. */
@@ -47,9 +53,10 @@ static void write_map(struct helper *h, const char *file, const struct id_map *m
 		buf_put_u64(&text, m->ranges[i].count);
 		buf_putc(&text, '\n');
 	}
+	/* util-linux words these failures of its privileged map writer differently. */
 	if (text.len >= MAP_WRITE_MAX)
-		die(h, 1, "write", E2BIG, path, NULL);
-	write_proc_file(h, path, text.data, text.len, false);
+		die(h, 1, "idmap-size", 0, path, NULL);
+	write_proc_file_as(h, path, text.data, text.len, false, "idmap-open", "idmap-write");
 	buf_free(&text);
 }
 
@@ -199,9 +206,9 @@ void owner_apply(struct helper *h)
 	if (setgroups(0, NULL) < 0)
 		die_errno(h, "owner", "setgroups", NULL);
 	if (setgid(s->owner_gid) < 0)
-		die_errno(h, "owner", "setgid", NULL);
+		die_errno(h, "owner", "setgid()", NULL);
 	if (setuid(s->owner_uid) < 0)
-		die_errno(h, "owner", "setuid", NULL);
+		die_errno(h, "owner", "setuid()", NULL);
 	/* The uid change cleared PR_SET_PDEATHSIG: arm it again (and re-check the parent). */
 	h->creds_changed = true;
 	pdeathsig_arm(h);
