@@ -85,6 +85,10 @@ long syscall(long nr, ...);
 int unshare(int flags);
 int mount(const char *src, const char *target, const char *fstype, unsigned long flags,
 	  const void *data);
+int umount2(const char *target, int flags);
+#ifndef MNT_DETACH
+#define MNT_DETACH 2 /* sys/mount.h: not in linux/mount.h */
+#endif
 int prctl(int option, ...);
 
 /* sys/stat.h: only the inode number is ever needed. */

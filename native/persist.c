@@ -4,6 +4,17 @@
 
 #include "rt.h"
 
+/*
+ * Undoes the binds made before kind `failed`: a failed run leaves nothing behind (util-linux
+ * leaves the earlier files mounted). Best effort: the failure being reported matters more.
+ */
+static void unbind_before(const struct spec *s, int failed)
+{
+	for (int k = 0; k < failed; k++)
+		if (s->persist[k])
+			(void)umount2(s->persist[k], MNT_DETACH);
+}
+
 /* Binds every requested namespace of process `pid`, in util-linux's order (user first). */
 static void bind_all(struct helper *h, pid_t pid)
 {
@@ -14,8 +25,13 @@ static void bind_all(struct helper *h, pid_t pid)
 		if (!s->persist[k])
 			continue;
 		proc_path(src, pid, ns_kinds[k].nsfile);
-		if (mount(src, s->persist[k], NULL, MS_BIND, NULL) < 0)
+		if (mount(src, s->persist[k], NULL, MS_BIND, NULL) < 0) {
+			int err = errno;
+
+			unbind_before(s, k);
+			errno = err;
 			die_errno(h, "persist", src, s->persist[k]);
+		}
 	}
 }
 

@@ -288,6 +288,11 @@ int mount(const char *src, const char *target, const char *fstype, unsigned long
 	return (int)SYS(__NR_mount, src, target, fstype, flags, data, 0);
 }
 
+int umount2(const char *target, int flags)
+{
+	return (int)SYS(__NR_umount2, target, flags, 0, 0, 0, 0);
+}
+
 int prctl(int option, ...)
 {
 	va_list ap;

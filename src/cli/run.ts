@@ -18,22 +18,26 @@ const PASSED_ON: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SI
 export async function runCliSpec(progName: string, spec: SandboxSpec, env: Record<string, string>): Promise<never> {
   // If we die, the helper dies (SIGKILL), as util-linux's process would have died with us.
   const fullSpec: SandboxSpec = { ...spec, parentDeathSignal: constants.signals.SIGKILL, parentPid: process.pid };
-  const child = spawnSpec(fullSpec, { stdio: 'inherit', env });
+  // The handlers go in before the helper starts: once it runs, a signal must reach it, not
+  // kill us by Node's default action and leave it behind. (Handlers run from the event loop,
+  // so `running` is always set by then.)
+  let running: ReturnType<typeof spawnSpec> | undefined;
   const passOn = (sig: NodeJS.Signals): void => {
-    child.kill(sig);
+    running?.kill(sig);
   };
   for (const sig of PASSED_ON) process.on(sig, passOn);
+  running = spawnSpec(fullSpec, { stdio: 'inherit', env });
 
   let failure: NamespaceError | undefined;
   let spawnError: Error | undefined;
-  child.on('error', (e: Error) => {
+  running.on('error', (e: Error) => {
     if (e.name === 'NamespaceError') failure = e as NamespaceError;
     else spawnError = e;
   });
   const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.on('close', (c, s) => resolve([c, s]));
+    running!.on('close', (c, s) => resolve([c, s]));
   });
-  await child.ready.catch(() => undefined);
+  await running.ready.catch(() => undefined);
   for (const sig of PASSED_ON) process.off(sig, passOn);
 
   if (spawnError) {

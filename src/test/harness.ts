@@ -21,11 +21,14 @@ import assert from 'node:assert/strict';
 /** The repository root (this file is dist/test/harness.js once compiled). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The compiled CLI entry point. */
-export const NSBOX_CLI = join(REPO_ROOT, 'dist', 'cli', 'main.js');
+/** The CLI as installed (`bin` in package.json): the bundled dist/nsbox.cjs. */
+export const NSBOX_CLI = join(REPO_ROOT, 'dist', 'nsbox.cjs');
 /** The native helper the CLI starts. */
 export const NSBOX_HELPER = process.env.NSBOX_HELPER && process.env.NSBOX_HELPER !== '' ? process.env.NSBOX_HELPER : join(REPO_ROOT, 'build', 'nsbox-helper');
 /** util-linux unshare(1) as installed (2.38.1 on Debian 12). */
 export const UTIL_UNSHARE = '/usr/bin/unshare';
+/** setpriv(1), which switches to the test user (absolute: a test may set its own PATH). */
+const SETPRIV = fs.existsSync('/usr/bin/setpriv') ? '/usr/bin/setpriv' : 'setpriv';
 /** The unprivileged user the rootless scenarios run as. */
 export const TEST_USER = 'nsboxtest';
 /** Prefix of every temporary directory this test process creates (the pid makes it ours). */
@@ -148,14 +151,45 @@ export function testUser(): TestUser | string {
   return testUserCache;
 }
 
-/** The test user, or skip (fail in CI) naming what is missing. */
-export function requireTestUser(t: SkipContext): TestUser | undefined {
+let userEnvProblem: string | null | undefined;
+
+/**
+ * What keeps the test user from running the scenarios, once per process: node must be
+ * executable by it, and unprivileged user namespaces must be enabled (Ubuntu's
+ * kernel.apparmor_restrict_unprivileged_userns, Debian's kernel.unprivileged_userns_clone).
+ */
+function userEnvironmentProblem(user: TestUser): string | null {
+  if (userEnvProblem !== undefined) return userEnvProblem;
+  const as = (argv: string[]): cp.SpawnSyncReturns<string> =>
+    cp.spawnSync(SETPRIV, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv], {
+      encoding: 'utf8',
+      env: { PATH: '/usr/bin:/bin', HOME: user.home },
+      cwd: '/',
+    });
+  userEnvProblem = null;
+  if (as([process.execPath, '-e', '0']).status !== 0) {
+    userEnvProblem = `${TEST_USER} cannot execute node at ${process.execPath} (install node system-wide)`;
+  } else if (fs.existsSync(UTIL_UNSHARE)) {
+    const r = as([UTIL_UNSHARE, '--user', '--map-root-user', '/bin/true']);
+    if (r.status !== 0) userEnvProblem = `unprivileged user namespaces are unavailable to ${TEST_USER}: ${r.stderr.trim()}`;
+  }
+  return userEnvProblem;
+}
+
+/**
+ * The test user's account (for its ids and names in root scenarios), or skip (fail in CI).
+ * `runAs`: the scenario also runs programs as that user, which needs more (see below).
+ */
+export function requireTestUser(t: SkipContext, o: { runAs?: boolean } = { runAs: true }): TestUser | undefined {
   const u = testUser();
   if (typeof u === 'string') {
     requireCapability(t, false, u);
     return undefined;
   }
+  if (!o.runAs) return u;
   if (!requireCapability(t, IS_ROOT, `needs root to switch to ${TEST_USER} with setpriv`)) return undefined;
+  const problem = userEnvironmentProblem(u);
+  if (!requireCapability(t, problem === null, problem ?? '')) return undefined;
   return u;
 }
 
@@ -164,11 +198,10 @@ export function requireTestUser(t: SkipContext): TestUser | undefined {
 // ---------------------------------------------------------------------------------------------
 
 let userCliCache: { cli: string; helper: string } | undefined;
-let userCopyDir: string | undefined;
 
 function userCanRead(user: TestUser, paths: string[]): boolean {
   const script = paths.map((p) => `test -r '${p.replace(/'/g, `'\\''`)}'`).join(' && ');
-  const r = cp.spawnSync('setpriv', [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', '/bin/sh', '-c', script], {
+  const r = cp.spawnSync(SETPRIV, [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', '/bin/sh', '-c', script], {
     stdio: 'ignore',
     env: { PATH: '/usr/bin:/bin' },
   });
@@ -188,8 +221,18 @@ export function userCli(user: TestUser): { cli: string; helper: string } {
     userCliCache = { cli: NSBOX_CLI, helper: NSBOX_HELPER };
     return userCliCache;
   }
+  userCliCache = copyPackageForUser();
+  return userCliCache;
+}
+
+/**
+ * Copy dist/, build/ and package.json to a new world-readable directory under /tmp (removed
+ * when the process exits). Returns the CLI and helper paths of the copy.
+ */
+export function copyPackageForUser(): { cli: string; helper: string; dir: string } {
   const dir = fs.mkdtempSync(join(osTmpdir(), `nsbox-test-pkg-${process.pid}-`));
-  userCopyDir = dir;
+  userCopyDirs.push(dir);
+  fs.chmodSync(dir, 0o755);
   fs.cpSync(join(REPO_ROOT, 'dist'), join(dir, 'dist'), { recursive: true });
   fs.mkdirSync(join(dir, 'build'), { recursive: true });
   const helperCopy = join(dir, 'build', 'nsbox-helper');
@@ -212,12 +255,13 @@ export function userCli(user: TestUser): { cli: string; helper: string } {
   };
   chmodAll(dir);
   if (fs.existsSync(helperCopy)) fs.chmodSync(helperCopy, 0o755);
-  process.once('exit', () => {
-    if (userCopyDir) fs.rmSync(userCopyDir, { recursive: true, force: true });
-  });
-  userCliCache = { cli: join(dir, 'dist', 'cli', 'main.js'), helper: helperCopy };
-  return userCliCache;
+  return { cli: join(dir, 'dist', 'nsbox.cjs'), helper: helperCopy, dir };
 }
+
+const userCopyDirs: string[] = [];
+process.once('exit', () => {
+  for (const d of userCopyDirs) fs.rmSync(d, { recursive: true, force: true });
+});
 
 // ---------------------------------------------------------------------------------------------
 // Running the two implementations
@@ -242,6 +286,10 @@ export interface RunOptions {
   scope?: LeakScope;
   /** How long to wait for stdout/stderr to close once the process has exited (ms, default 2000). */
   closeGraceMs?: number;
+  /** Pass /dev/null open as this extra fd (> 2) to the process, as a shell's `N</dev/null` would. */
+  extraFd?: number;
+  /** nsbox only: run this CLI (and helper) instead of the default ones. */
+  cli?: { cli: string; helper: string };
 }
 
 export interface RunResult {
@@ -300,15 +348,27 @@ export function startCommand(argv: readonly string[], opts: RunOptions = {}, imp
   let args = argv.slice(1);
   if (user) {
     args = [`--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv];
-    file = 'setpriv';
+    file = SETPRIV;
   }
   const t0 = Date.now();
-  const child = cp.spawn(file, args, {
-    env,
-    cwd: opts.cwd ?? (user ? '/' : process.cwd()),
-    stdio: [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    ...(argv0 !== undefined && !user ? { argv0 } : {}),
-  });
+  const stdio: cp.StdioOptions = [opts.input !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+  let extraFd: number | undefined;
+  if (opts.extraFd !== undefined) {
+    extraFd = fs.openSync('/dev/null', 'r');
+    while (stdio.length < opts.extraFd) stdio.push('ignore');
+    stdio.push(extraFd);
+  }
+  let child: cp.ChildProcess;
+  try {
+    child = cp.spawn(file, args, {
+      env,
+      cwd: opts.cwd ?? (user ? '/' : process.cwd()),
+      stdio,
+      ...(argv0 !== undefined && !user ? { argv0 } : {}),
+    });
+  } finally {
+    if (extraFd !== undefined) fs.closeSync(extraFd);
+  }
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout!.on('data', (b: Buffer) => out.push(b));
@@ -386,7 +446,10 @@ export function startCommand(argv: readonly string[], opts: RunOptions = {}, imp
 export function startNsbox(args: readonly string[], opts: RunOptions = {}): Running {
   let cli = NSBOX_CLI;
   const env = { ...(opts.env ?? {}) };
-  if (opts.asUser) {
+  if (opts.cli) {
+    cli = opts.cli.cli;
+    env.NSBOX_HELPER ??= opts.cli.helper;
+  } else if (opts.asUser) {
     const u = testUser();
     if (typeof u === 'string') throw new Error(u);
     const c = userCli(u);
@@ -398,8 +461,9 @@ export function startNsbox(args: readonly string[], opts: RunOptions = {}): Runn
 
 /** Start util-linux `unshare ARGS`, with argv[0] `unshare` so getopt messages read `unshare: `. */
 export function startUtil(args: readonly string[], opts: RunOptions = {}): Running {
-  // As the test user, setpriv looks `unshare` up in PATH=/usr/bin:/bin, so argv[0] is `unshare` too.
-  return startCommand([opts.asUser ? 'unshare' : UTIL_UNSHARE, ...args], opts, 'util', 'unshare');
+  // As the test user argv[0] is the full path (setpriv execs it as given; PATH may be a test's
+  // own); getopt then prints `/usr/bin/unshare: `, which normalise() maps to `unshare: `.
+  return startCommand([UTIL_UNSHARE, ...args], opts, 'util', 'unshare');
 }
 
 export function start(impl: Impl, args: readonly string[], opts: RunOptions = {}): Running {
@@ -522,7 +586,12 @@ function environHas(pid: number, needle: string): boolean {
 
 /** Processes whose environment holds `NSBOX_TEST_TOKEN=<token>`. */
 export function processesWithToken(token: string): ProcInfo[] {
-  const needle = `NSBOX_TEST_TOKEN=${token}\0`;
+  return processesWithEnv(`NSBOX_TEST_TOKEN=${token}`);
+}
+
+/** Processes whose environment holds the variable assignment `name=value`. */
+export function processesWithEnv(assignment: string): ProcInfo[] {
+  const needle = `${assignment}\0`;
   const out: ProcInfo[] = [];
   for (const pid of allPids()) {
     if (pid === process.pid) continue;
@@ -557,17 +626,17 @@ export function descendants(root: number = process.pid): ProcInfo[] {
 }
 
 /**
- * Processes of the helper that nobody owns any more: cmdline or comm `nsbox-helper` and a parent
- * that is init or gone. (A helper is always the child of a node process or of another helper.)
+ * Processes of the helper that nobody owns any more: cmdline or comm `nsbox-helper`, alive, and
+ * a parent that is init or gone. (A helper is always the child of a node process or of another
+ * helper.) A helper *zombie* reparented to init is init's to reap, not a leak.
  */
 export function orphanedHelpers(): ProcInfo[] {
   const out: ProcInfo[] = [];
   for (const pid of allPids()) {
     const p = readProc(pid);
-    if (!p) continue;
+    if (!p || p.state === 'Z') continue;
     if (!p.cmdline.includes('nsbox-helper') && p.comm !== 'nsbox-helper') continue;
     if (p.ppid <= 1 || !fs.existsSync(`/proc/${p.ppid}`)) out.push(p);
-    else if (p.state === 'Z') out.push(p);
   }
   return out;
 }
@@ -630,7 +699,24 @@ export interface LeakSnapshot {
 }
 
 const procKey = (p: ProcInfo): string => `${p.pid}/${p.starttime}`;
-const procDesc = (p: ProcInfo): string => `pid ${p.pid} ppid ${p.ppid} state ${p.state} comm ${p.comm} cmdline ${JSON.stringify(p.cmdline)}`;
+const procDesc = (p: ProcInfo): string => {
+  const parent = p.ppid === process.pid ? 'this test process' : (readProc(p.ppid)?.comm ?? 'gone');
+  return `pid ${p.pid} ppid ${p.ppid} (${parent}) state ${p.state} comm ${p.comm} cmdline ${JSON.stringify(p.cmdline)}`;
+};
+
+let warm: Promise<void> | undefined;
+/**
+ * Node opens /dev/null once, lazily, for the first 'ignore' stdio of an async spawn and keeps it
+ * open: do one spawn before any fd snapshot so that fd does not look like a leak.
+ */
+export function warmUp(): Promise<void> {
+  warm ??= new Promise<void>((resolve) => {
+    const c = cp.spawn('true', [], { stdio: ['ignore', 'pipe', 'pipe'] });
+    c.on('close', () => resolve());
+    c.on('error', () => resolve());
+  });
+  return warm;
+}
 
 /** All directories created by this test process (tmpdir()), for the file-level check. */
 const ownDirs = new Set<string>();
@@ -650,19 +736,31 @@ export function snapshotLeaks(o: SnapshotOptions = {}): LeakSnapshot {
   const dirs = o.dirs ?? [...ownDirs];
   const procs = new Map<string, string>();
   const zombies = new Map<string, string>();
-  const add = (p: ProcInfo): void => {
-    if (p.state === 'Z') zombies.set(procKey(p), procDesc(p));
-    else procs.set(procKey(p), procDesc(p));
-  };
-  const tokenProcs = o.token ? processesWithToken(o.token) : [];
-  tokenProcs.forEach(add);
-  const tokenPids = new Set(tokenProcs.map((p) => p.pid));
-  orphanedHelpers().forEach(add);
-  if (o.descendants) descendants().forEach(add);
-  // Zombies do not show their environment: catch them by their parent instead.
-  for (const pid of allPids()) {
-    const p = readProc(pid);
-    if (p && p.state === 'Z' && (tokenPids.has(p.ppid) || p.ppid === process.pid)) zombies.set(procKey(p), procDesc(p));
+  // One pass over /proc.
+  const all = allPids()
+    .map(readProc)
+    .filter((p): p is ProcInfo => p !== undefined);
+  const byPid = new Map(all.map((p) => [p.pid, p]));
+  const needle = o.token ? `NSBOX_TEST_TOKEN=${o.token}\0` : undefined;
+  const tokenPids = new Set<number>();
+  const helperPids = new Set<number>();
+  for (const p of all) {
+    if (p.state === 'Z') continue;
+    const isHelper = p.comm === 'nsbox-helper' || p.cmdline.includes('nsbox-helper');
+    if (isHelper) helperPids.add(p.pid);
+    if (needle && p.pid !== process.pid && environHas(p.pid, needle)) {
+      tokenPids.add(p.pid);
+      procs.set(procKey(p), procDesc(p));
+    } else if (isHelper && (p.ppid <= 1 || !byPid.has(p.ppid))) {
+      // A helper whose parent is init or gone: nobody owns it any more.
+      procs.set(procKey(p), procDesc(p));
+    }
+  }
+  if (o.descendants) for (const p of descendants()) (p.state === 'Z' ? zombies : procs).set(procKey(p), procDesc(p));
+  // Zombies do not show their environment: catch them by their parent instead (one of ours that
+  // does not reap them). Zombies reparented to init are init's to reap.
+  for (const p of all) {
+    if (p.state === 'Z' && (tokenPids.has(p.ppid) || p.ppid === process.pid || helperPids.has(p.ppid))) zombies.set(procKey(p), procDesc(p));
   }
   const mounts = new Set<string>();
   for (const m of mountinfo()) {
@@ -671,33 +769,38 @@ export function snapshotLeaks(o: SnapshotOptions = {}): LeakSnapshot {
   return { token: o.token, dirs, procs, zombies, mounts, fds: o.fds ? fdTable() : undefined };
 }
 
-function diffLeaks(before: LeakSnapshot, after: LeakSnapshot): string[] {
-  const problems: string[] = [];
-  for (const [k, d] of after.procs) if (!before.procs.has(k)) problems.push(`process left behind: ${d}`);
-  for (const [k, d] of after.zombies) if (!before.zombies.has(k)) problems.push(`zombie left behind: ${d}`);
-  for (const m of after.mounts) if (!before.mounts.has(m)) problems.push(`mount left behind: ${m}`);
+function diffLeaks(before: LeakSnapshot, after: LeakSnapshot): Map<string, string> {
+  const problems = new Map<string, string>();
+  for (const [k, d] of after.procs) if (!before.procs.has(k)) problems.set(`p:${k}`, `process left behind: ${d}`);
+  for (const [k, d] of after.zombies) if (!before.zombies.has(k)) problems.set(`z:${k}`, `zombie left behind: ${d}`);
+  for (const m of after.mounts) if (!before.mounts.has(m)) problems.set(`m:${m}`, `mount left behind: ${m}`);
   if (before.fds && after.fds) {
     for (const [fd, target] of after.fds) {
-      if (before.fds.get(fd) !== target) problems.push(`fd left open in the test process: ${fd} -> ${target}`);
+      if (before.fds.get(fd) !== target) problems.set(`f:${fd}:${target}`, `fd left open in the test process: ${fd} -> ${target}`);
     }
   }
   return problems;
 }
 
 /**
- * Assert that nothing appeared since `before`: processes, zombies, mounts, fds. Waits up to
- * `settleMs` for processes that are still exiting.
+ * Assert that nothing appeared since `before`: processes, zombies, mounts, fds. Polls for up to
+ * `settleMs` while things are still exiting. Only what persists from the first poll to the last
+ * counts: other scenarios running concurrently make short-lived zombies (children about to be
+ * reaped) all the time, but a leak is there all along.
  */
 export async function assertNoLeaks(before: LeakSnapshot, settleMs = 3000): Promise<void> {
   const deadline = Date.now() + settleMs;
-  let problems: string[];
+  let first: Map<string, string> | undefined;
+  let persisting: string[] = [];
   for (;;) {
     const after = snapshotLeaks({ token: before.token, dirs: before.dirs, fds: before.fds !== undefined, descendants: false });
-    problems = diffLeaks(before, after);
-    if (problems.length === 0 || Date.now() > deadline) break;
+    const now = diffLeaks(before, after);
+    first ??= now;
+    persisting = [...now].filter(([k]) => first!.has(k)).map(([, d]) => d);
+    if (persisting.length === 0 || Date.now() > deadline) break;
     await delay(50);
   }
-  assert.deepEqual(problems, [], `leaks:\n${problems.join('\n')}`);
+  assert.deepEqual(persisting, [], `leaks:\n${persisting.join('\n')}`);
 }
 
 /** Kill every process carrying the token (cleanup after a failed scenario). */
@@ -724,7 +827,8 @@ export class LeakScope {
   private before: LeakSnapshot | undefined;
   private generation = 0;
 
-  static begin(): LeakScope {
+  static async begin(): Promise<LeakScope> {
+    await warmUp();
     const s = new LeakScope();
     activeScopes++;
     scopeGeneration++;
@@ -776,7 +880,7 @@ export class LeakScope {
 
 /** Run `body` in a leak scope: check for leaks at the end, always clean up. */
 export async function withScope<T>(body: (scope: LeakScope) => Promise<T>): Promise<T> {
-  const scope = LeakScope.begin();
+  const scope = await LeakScope.begin();
   try {
     const r = await body(scope);
     await scope.check();
@@ -823,12 +927,14 @@ process.once('exit', () => {
   for (const d of [...ownDirs]) removeTmpdir(d);
 });
 
+
 /**
  * File-level leak check, for `before()`/`after()`: everything under this process's temporary
  * directories, orphaned helpers, descendants of this process and our fds. Call `begin` in
  * `before()` (after a warm-up spawn so that libuv's lazily created fds exist) and `end` in `after()`.
  */
 export async function fileLeakCheck(): Promise<{ end(): Promise<void> }> {
+  await warmUp();
   await runCommand(['true']);
   const before = snapshotLeaks({ fds: true, descendants: true, dirs: [join(osTmpdir(), TMP_PREFIX)] });
   return {
@@ -844,7 +950,7 @@ export async function fileLeakCheck(): Promise<{ end(): Promise<void> }> {
             .filter((m) => m.mountpoint.startsWith(join(osTmpdir(), TMP_PREFIX)))
             .map((m) => `${m.mountpoint} (${m.fstype} ${m.source})`),
         );
-        problems = diffLeaks(before, after);
+        problems = [...diffLeaks(before, after).values()];
         if (problems.length === 0 || Date.now() > deadline) break;
         await delay(50);
       }
@@ -910,18 +1016,26 @@ export function ownNamespaces(): Record<string, string> {
 export const NS_ENTRIES = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'pid_for_children', 'time', 'time_for_children', 'user', 'uts'] as const;
 
 /**
- * Turn `readlink /proc/self/ns/<each of NS_ENTRIES>` output into `name=same|new` lines relative
- * to this test process (inode numbers differ between runs; only "same or not" is comparable).
+ * Turn `ls -l /proc/self/ns/` output into `name=same|new|unreadable` lines relative to this
+ * test process (inode numbers differ between runs; only "same or not" is comparable). An entry
+ * whose link cannot be read (pid_for_children of a pid ns nobody has entered yet) is `unreadable`.
  */
-export function nsSameOrNew(readlinkOutput: string): string {
+export function nsSameOrNew(lsOutput: string): string {
   const own = ownNamespaces();
-  const lines = readlinkOutput.trim().split('\n');
-  if (lines.length !== NS_ENTRIES.length) return `unexpected readlink output: ${JSON.stringify(readlinkOutput)}`;
-  return NS_ENTRIES.map((n, i) => `${n}=${lines[i] === own[n] ? 'same' : 'new'}`).join('\n') + '\n';
+  const seen = new Map<string, string>();
+  for (const l of lsOutput.split('\n')) {
+    const m = / (\w+)(?: -> (\S+))?$/.exec(l);
+    if (m && (NS_ENTRIES as readonly string[]).includes(m[1]!)) seen.set(m[1]!, m[2] ?? '');
+  }
+  if (seen.size === 0) return `unexpected ls output: ${JSON.stringify(lsOutput)}\n`;
+  return NS_ENTRIES.map((n) => {
+    const v = seen.get(n);
+    return `${n}=${v === undefined ? 'missing' : v === '' ? 'unreadable' : v === own[n] ? 'same' : 'new'}`;
+  }).join('\n') + '\n';
 }
 
-/** The readlink command for NS_ENTRIES. */
-export const READLINK_NS = ['readlink', ...NS_ENTRIES.map((n) => `/proc/self/ns/${n}`)];
+/** The command listing the program's namespaces (one process, no fork: fine in a fresh pid ns). */
+export const READLINK_NS = ['ls', '-l', '--quoting-style=literal', '/proc/self/ns/'];
 
 /** `name=new` for the given entries, `name=same` for the others (the expected nsSameOrNew output). */
 export function nsExpect(...newOnes: string[]): string {
