@@ -96,7 +96,7 @@ export interface MapFiles {
   gidMap: string;
 }
 
-const DEFAULT_MAP_FILES: MapFiles = {
+export const DEFAULT_MAP_FILES: Readonly<MapFiles> = {
   passwd: PASSWD_FILE,
   group: GROUP_FILE,
   subuid: SUBUID_FILE,

@@ -12,46 +12,26 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NAMESPACE_KINDS, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from '../spec.js';
 import { OPTION_KINDS, type NamespaceSet } from '../namespaces.js';
-import { buildSpec, SandboxOptionError, type MapSource, type SandboxOptions } from '../options.js';
+import { buildSpec, DEFAULT_MAP_FILES, SandboxOptionError, type MapFiles, type MapSource, type SandboxOptions } from '../options.js';
 import { scanU32List, strerror, ulStrtos64, ulStrtou64 } from '../libc.js';
 import {
   IdMapError,
   mapIdInward,
   NO_ID,
   parseMapRange,
-  PROC_GID_MAP,
-  PROC_UID_MAP,
-  SUBGID_FILE,
-  SUBUID_FILE,
   type MapRange,
 } from '../idmap.js';
 import { signalNumber, signameToSignum } from '../signals.js';
-import { defaultShell, GROUP_FILE, loginShellArgv0, lookupGroupId, lookupUserId, PASSWD_FILE } from '../users.js';
+import { defaultShell, loginShellArgv0, lookupGroupId, lookupUserId } from '../users.js';
 import { getoptLong, tryHelp, type LongOption } from './getopt.js';
 
-/** Files the parser reads; tests point them elsewhere. */
-export interface UnshareFiles {
-  passwd: string;
-  group: string;
-  subuid: string;
-  subgid: string;
-  /** `--map-users=all` source. */
-  uidMap: string;
-  /** `--map-groups=all` source. */
-  gidMap: string;
+/** Files the parser reads (those of buildSpec, plus one); tests point them elsewhere. */
+export interface UnshareFiles extends MapFiles {
   /** The id an unmapped uid shows as inside a user namespace. */
   overflowuid: string;
 }
 
-export const DEFAULT_FILES: Readonly<UnshareFiles> = {
-  passwd: PASSWD_FILE,
-  group: GROUP_FILE,
-  subuid: SUBUID_FILE,
-  subgid: SUBGID_FILE,
-  uidMap: PROC_UID_MAP,
-  gidMap: PROC_GID_MAP,
-  overflowuid: '/proc/sys/kernel/overflowuid',
-};
+export const DEFAULT_FILES: Readonly<UnshareFiles> = { ...DEFAULT_MAP_FILES, overflowuid: '/proc/sys/kernel/overflowuid' };
 
 export interface UnshareContext {
   uid: number;

@@ -7,7 +7,7 @@
  * marked `head` and runs through nsbox alone, asserted against the HEAD behaviour; the comment
  * on each says why.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { basename, join } from 'node:path';
@@ -22,7 +22,7 @@ import {
   alive,
   delay,
   describeResult,
-  fileLeakCheck,
+  useFileLeakCheck,
   normalise,
   nsExpect,
   nsSameOrNew,
@@ -36,7 +36,6 @@ import {
   shellStatus,
   squeeze,
   start,
-  testUser,
   waitFor,
   waitForFile,
   waitForProcess,
@@ -920,15 +919,7 @@ function sharedTmpfs(scope: LeakScope): string {
 // The suites
 // ---------------------------------------------------------------------------------------------
 
-let fileCheck: { end(): Promise<void> } | undefined;
-before(async () => {
-  // Create the test user (once) before anything runs concurrently.
-  testUser();
-  fileCheck = await fileLeakCheck();
-});
-after(async () => {
-  await fileCheck?.end();
-});
+useFileLeakCheck();
 
 describe('differential: single command lines', { concurrency: 6 }, () => {
   for (const s of scenarios) {

@@ -79,6 +79,8 @@ describe('harness: leak checks fire', { concurrency: 1 }, () => {
     } finally {
       scope.dispose();
     }
+    // SIGKILL is asynchronous: give the kernel (and the reaper of the orphan) a moment.
+    for (let i = 0; i < 40 && processesWithToken(scope.token).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(processesWithToken(scope.token).length, 0, 'dispose() kills what is left');
   });
 

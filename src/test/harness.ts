@@ -13,6 +13,7 @@ import { constants as osConstants, tmpdir as osTmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 
 // ---------------------------------------------------------------------------------------------
 // Paths
@@ -1043,3 +1044,18 @@ export function nsExpect(...newOnes: string[]): string {
 }
 
 export const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The file-level set-up every suite shares: create the test user before anything runs
+ * concurrently, and wrap the file in `fileLeakCheck()`.
+ */
+export function useFileLeakCheck(): void {
+  let check: { end(): Promise<void> } | undefined;
+  before(async () => {
+    testUser();
+    check = await fileLeakCheck();
+  });
+  after(async () => {
+    await check?.end();
+  });
+}

@@ -6,7 +6,7 @@
  * Cases whose wording is the same in 2.38.1 (`same238`) also run through /usr/bin/unshare and
  * must match it exactly; the others assert the HEAD text on nsbox alone.
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +19,7 @@ import {
   type TestUser,
   NSBOX_CLI,
   describeResult,
-  fileLeakCheck,
+  useFileLeakCheck,
   normalise,
   requireRoot,
   requireTestUser,
@@ -27,7 +27,6 @@ import {
   run,
   sh,
   shellStatus,
-  testUser,
   userCli,
   withScope,
 } from './harness.js';
@@ -437,14 +436,7 @@ async function runCase(t: SkipContext, k: ErrCase): Promise<void> {
   if (k.same238) assert.deepEqual(views.nsbox, views.util, 'nsbox and util-linux 2.38.1 differ');
 }
 
-let fileCheck: { end(): Promise<void> } | undefined;
-before(async () => {
-  testUser();
-  fileCheck = await fileLeakCheck();
-});
-after(async () => {
-  await fileCheck?.end();
-});
+useFileLeakCheck();
 
 describe('unshare error messages', { concurrency: 6 }, () => {
   for (const k of cases) it(k.name, (t) => runCase(t, k));

@@ -11,19 +11,18 @@
  * All of these are HEAD-only options, so they run through nsbox alone (2.38.1 lacks them: the
  * upstream harness reports "unrecognized option" failures or skips, reference §4.3).
  */
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   type LeakScope,
   type SkipContext,
   describeResult,
-  fileLeakCheck,
+  useFileLeakCheck,
   requireRoot,
   requireTestUser,
   run,
   shellStatus,
   start,
-  testUser,
   waitForProcess,
   withScope,
 } from './harness.js';
@@ -55,14 +54,7 @@ async function forwardSignals(t: SkipContext, o: { killChild: boolean; asUser?: 
   });
 }
 
-let fileCheck: { end(): Promise<void> } | undefined;
-before(async () => {
-  testUser();
-  fileCheck = await fileLeakCheck();
-});
-after(async () => {
-  await fileCheck?.end();
-});
+useFileLeakCheck();
 
 describe('upstream util-linux tests: unshare', { concurrency: 4 }, () => {
   it('unshare/env: clear-env', async (t) => {
