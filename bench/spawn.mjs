@@ -11,7 +11,7 @@ const args = process.argv.slice(2);
 const runsIdx = args.indexOf('--runs');
 const RUNS = runsIdx >= 0 ? Number(args[runsIdx + 1]) : 200;
 const PARALLEL = 8;
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../dist/nsbox.cjs', import.meta.url)); // the installed bin
 const UNSHARE = '/usr/bin/unshare';
 
 const combos = [

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** `nsbox <command> ...`: the command-line entry point. */
 import { parseUnshare } from './unshare.js';
 import { runCliSpec } from './run.js';
