@@ -63,9 +63,17 @@ for (const parallel of [1, PARALLEL]) {
     rows.push([`nsbox   ${c.name}`.padEnd(29) + ` x${parallel}`, ns, `${(ns / ul).toFixed(2)}x unshare, ${(ns / plain).toFixed(2)}x plain`]);
   }
 }
-const cliRuns = Math.max(20, Math.floor(RUNS / 5));
-const nodeBase = await measure(() => cpSpawn(process.execPath, ['-e', '0'], ignore), cliRuns, 1);
-const cli = await measure(() => cpSpawn(process.execPath, [CLI, 'unshare', '-r', 'true'], ignore), cliRuns, 1);
+// Interleaved, so that both see the same machine state (Node start-up varies by a few ms).
+const cliRuns = Math.max(30, Math.floor(RUNS / 5));
+const nodeTimes = [];
+const cliTimes = [];
+for (let i = 0; i < cliRuns; i++) {
+  nodeTimes.push(await once(() => cpSpawn(process.execPath, ['-e', '0'], ignore)));
+  cliTimes.push(await once(() => cpSpawn(process.execPath, [CLI, 'unshare', '-r', 'true'], ignore)));
+}
+const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const nodeBase = median(nodeTimes);
+const cli = median(cliTimes);
 rows.push(['node -e 0                    x1', nodeBase, '']);
 rows.push(['nsbox unshare -r true (CLI)  x1', cli, `${(cli / nodeBase).toFixed(2)}x node -e 0`]);
 
