@@ -69,6 +69,11 @@ describe('run()', { concurrency: true }, () => {
     }
   });
 
+  it('runs a command line through a shell with `shell`, like child_process', async () => {
+    const r = await run('echo $((6 * 7)) | tr 4 X', [], { user: true, mapRootUser: true, shell: true });
+    assert.equal(r.stdout, 'X2\n');
+  });
+
   it('returns exit codes and signals', async () => {
     assert.equal((await run('sh', ['-c', 'exit 42'], { user: true })).exitCode, 42);
     const killed = await run('sh', ['-c', 'kill -TERM $$'], { user: true, mapRootUser: true });

@@ -66,6 +66,11 @@ function libraryDefaults(options: SpawnOptions): SandboxOptions {
  * with a `NamespaceError`, like `child_process.spawn` does for a missing program.
  */
 export function spawn(file: string, args: readonly string[] = [], options: SpawnOptions = {}): SandboxedChildProcess {
+  // `shell`, as child_process does it: the command line goes to `sh -c` (or the given shell).
+  if (options.shell) {
+    const shell = typeof options.shell === 'string' ? options.shell : '/bin/sh';
+    return spawn(shell, ['-c', [file, ...args].join(' ')], { ...options, shell: false });
+  }
   const spec = buildSpec(file, args, libraryDefaults(options), { parentPid: process.pid });
   return spawnSpec(spec, options);
 }
