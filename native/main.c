@@ -8,9 +8,11 @@
  */
 #include "rt.h"
 
+#include "enter.h"
 #include "fds.h"
 #include "helper.h"
 #include "mounts.h"
+#include "nsinfo.h"
 #include "persist.h"
 #include "process.h"
 #include "report.h"
@@ -38,7 +40,19 @@ static noreturn void spec_error(const struct spec *spec, const char *record)
 	_exit(1);
 }
 
+/* One binary, three jobs, told apart by the version tag (docs/PROTOCOL.md). */
+static int unshare_main(int argc, char **argv);
+
 int main(int argc, char **argv)
+{
+	if (argc >= 2 && strcmp(argv[1], ENTER_VERSION_TAG) == 0)
+		return enter_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], NSINFO_VERSION_TAG) == 0)
+		return nsinfo_main(argc, argv);
+	return unshare_main(argc, argv);
+}
+
+static int unshare_main(int argc, char **argv)
 {
 	struct spec spec;
 	struct helper h;

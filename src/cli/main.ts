@@ -1,5 +1,7 @@
 /** `nsbox <command> ...`: the command-line entry point. */
 import { parseUnshare } from './unshare.js';
+import { runNsenter } from './nsenter.js';
+import { runLsns } from './lsns.js';
 import { runCliSpec } from './run.js';
 import { VERSION } from '../version.js';
 
@@ -8,6 +10,8 @@ const USAGE = `Usage:
 
 Commands:
  unshare     run a program in new namespaces (util-linux unshare(1) compatible)
+ nsenter     run a program in existing namespaces (util-linux nsenter(1) compatible)
+ lsns        list namespaces (util-linux lsns(8) compatible)
 
 Run 'nsbox <command> --help' for the options of a command.
 `;
@@ -34,6 +38,8 @@ async function main(argv: string[]): Promise<void> {
     await runCliSpec(progName, parsed.spec, parsed.env);
     return;
   }
+  if (command === 'nsenter') return runNsenter(rest);
+  if (command === 'lsns') return runLsns(rest);
   if (command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
     return;
