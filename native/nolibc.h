@@ -79,10 +79,12 @@ int setgid(gid_t gid);
 int setuid(uid_t uid);
 int chroot(const char *path);
 int chdir(const char *path);
+int fchdir(int fd);
 long syscall(long nr, ...);
 
 /* sched.h, sys/mount.h, sys/prctl.h */
 int unshare(int flags);
+int setns(int fd, int nstype);
 int mount(const char *src, const char *target, const char *fstype, unsigned long flags,
 	  const void *data);
 int umount2(const char *target, int flags);
@@ -90,6 +92,9 @@ int umount2(const char *target, int flags);
 #define MNT_DETACH 2 /* sys/mount.h: not in linux/mount.h */
 #endif
 int prctl(int option, ...);
+
+/* sys/ioctl.h */
+int ioctl(int fd, unsigned long request, ...);
 
 /* sys/stat.h: only the inode number is ever needed. */
 struct stat {
@@ -102,6 +107,10 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags);
 #define WTERMSIG(s) ((s) & 0x7f)
 #define WIFEXITED(s) (WTERMSIG(s) == 0)
 #define WIFSIGNALED(s) (((signed char)(((s) & 0x7f) + 1) >> 1) > 0)
+#define WIFSTOPPED(s) (((s) & 0xff) == 0x7f)
+#ifndef WUNTRACED
+#define WUNTRACED 2
+#endif
 pid_t waitpid(pid_t pid, int *status, int options);
 
 /* signal.h (the kernel's sigset_t and struct sigaction are what rt_sigaction takes) */
@@ -148,6 +157,9 @@ int dirfd(DIR *dir);
 #endif
 #ifdef __NR_pidfd_open
 #define SYS_pidfd_open __NR_pidfd_open
+#endif
+#ifdef __NR_pidfd_getfd
+#define SYS_pidfd_getfd __NR_pidfd_getfd
 #endif
 
 #endif

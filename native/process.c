@@ -289,6 +289,29 @@ static noreturn void mirror_status(int status)
 	_exit(wait_code(status));
 }
 
+/*
+ * Waits for the program to end. With `follow_stops` (nsenter's continue_as_child()), a stopped
+ * program stops us too, so that the shell that started us sees the job stop; when the shell
+ * continues us, we continue the program.
+ */
+static pid_t wait_program(struct helper *h, pid_t child, int *status)
+{
+	pid_t r;
+
+	if (!h->spec->follow_stops)
+		return waitpid_retry(child, status);
+	for (;;) {
+		r = waitpid(child, status, WUNTRACED);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != child || !WIFSTOPPED(*status))
+			return r;
+		/* Failures here only cost job control; the wait goes on either way. */
+		(void)kill(getpid(), SIGSTOP);
+		(void)kill(child, SIGCONT);
+	}
+}
+
 noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns_inodes *ns)
 {
 	struct buf line = { 0 };
@@ -304,7 +327,7 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	/* EOF on the report fd now tells the caller that the program runs (or failed, see above). */
 	close(h->out.fd);
 	h->out.fd = -1;
-	if (waitpid_retry(child, &status) < 0)
+	if (wait_program(h, child, &status) < 0)
 		die_errno(h, "wait", NULL, NULL);
 	/* Reaped: its pid may be reused, so a late forwarded signal must go nowhere. */
 	forward_pid = 0;

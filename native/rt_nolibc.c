@@ -282,6 +282,28 @@ int unshare(int flags)
 	return (int)SYS(__NR_unshare, flags, 0, 0, 0, 0, 0);
 }
 
+int setns(int fd, int nstype)
+{
+	return (int)SYS(__NR_setns, fd, nstype, 0, 0, 0, 0);
+}
+
+int fchdir(int fd)
+{
+	return (int)SYS(__NR_fchdir, fd, 0, 0, 0, 0, 0);
+}
+
+int ioctl(int fd, unsigned long request, ...)
+{
+	va_list ap;
+	long arg;
+
+	/* Every request the helper makes takes at most one argument (or none: then it is junk). */
+	va_start(ap, request);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	return (int)SYS(__NR_ioctl, fd, request, arg, 0, 0, 0);
+}
+
 int mount(const char *src, const char *target, const char *fstype, unsigned long flags,
 	  const void *data)
 {

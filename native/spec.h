@@ -43,6 +43,8 @@ struct spec {
 	const char *persist[NS_KIND_COUNT]; /* bind target per kind, or NULL */
 	bool any_persist;
 	bool fork;
+	/* The forking parent stops when the program stops, then continues it (nsenter mode). */
+	bool follow_stops;
 	int killchild;                      /* signal, 0 = none */
 	uint64_t forward;                   /* bit (sig - 1) per signal */
 	uint64_t block;
