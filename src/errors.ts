@@ -6,11 +6,11 @@ import { STEP_SYSCALLS, stepExitStatus, stepMessage, type Step } from './steps.j
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /** Steps whose first argument is a filesystem path. */
-const PATH_STEPS: ReadonlySet<Step> = new Set<Step>(['open', 'write', 'persist', 'chroot', 'chdir', 'mount', 'exec']);
+const PATH_STEPS: ReadonlySet<Step> = new Set<Step>(['open', 'write', 'persist', 'chroot', 'chdir', 'mount', 'exec', 'unbind']);
 
 export class NamespaceError extends Error {
   override readonly name = 'NamespaceError';
-  /** The helper step that failed (docs/PROTOCOL.md §4), e.g. `unshare`, `exec`, `persist`. */
+  /** The helper step that failed (docs/PROTOCOL.md §4, §5), e.g. `unshare`, `setns`, `exec`, `persist`. */
   readonly step: Step;
   /** The errno value (0 when the failure carries none, e.g. a failing newuidmap). */
   readonly errno: number;

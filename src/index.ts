@@ -12,3 +12,6 @@ export type { NamespaceSet } from './namespaces.js';
 export { NAMESPACE_KINDS, encodeSpec } from './spec.js';
 export type { SandboxSpec, NamespaceKind, IdMapRange, IdMapSpec, IdMapWriter, Propagation } from './spec.js';
 export type { Step } from './steps.js';
+export { enter, persist, unpersist, EnterSetupError } from './enter.js';
+export type { EnterTarget, EnterOptions, PersistOptions } from './enter.js';
+export type { EnterSpec } from './enterspec.js';

@@ -24,16 +24,24 @@ export interface SandboxInfo {
   namespaces: Record<string, number>;
 }
 
-export interface SandboxedChildProcess extends cp.ChildProcess {
+export interface SandboxedChildProcess<S = SandboxSpec> extends cp.ChildProcess {
   /** Resolves once the program runs; rejects with a NamespaceError if a setup step failed. */
   readonly ready: Promise<SandboxInfo>;
   /** The program's pid, once the helper has reported it. */
   sandboxPid: number | undefined;
   /** Namespace inodes, once reported. */
   namespaces: Record<string, number> | undefined;
-  /** The spec the helper executed. */
-  readonly spec: SandboxSpec;
+  /** The spec the helper executed (a `SandboxSpec`, or an `EnterSpec` for `enter()`). */
+  readonly spec: S;
 }
+
+/** What every helper spec has: the fd limit the helper applies (set by spawnHelper()). */
+export interface HelperSpec {
+  keepFds: number;
+}
+
+/** Encodes a spec as the helper's argv, given the report fd (docs/PROTOCOL.md). */
+export type HelperEncoder<S> = (spec: S, reportFd: number) => string[];
 
 type StdioEntry = NonNullable<Exclude<cp.StdioOptions, string>>[number];
 
@@ -77,15 +85,24 @@ export function spawn(file: string, args: readonly string[] = [], options: Spawn
 
 /** Run an already built spec (the CLI's entry point; also for callers that build specs). */
 export function spawnSpec(spec: SandboxSpec, options: cp.SpawnOptions = {}): SandboxedChildProcess {
+  return spawnHelper(spec, encodeSpec, options);
+}
+
+/**
+ * Start the helper on any spec of the protocol (unshare mode, enter mode): the report fd goes
+ * after the caller's stdio, every fd from it up is close-on-exec in the helper, and the status
+ * lines become `ready`, `sandboxPid` and `'error'`.
+ */
+export function spawnHelper<S extends HelperSpec>(spec: S, encode: HelperEncoder<S>, options: cp.SpawnOptions = {}): SandboxedChildProcess<S> {
   const stdio = stdioArray(options.stdio);
   const reportFd = stdio.length;
   stdio.push('pipe');
-  const fullSpec: SandboxSpec = { ...spec, keepFds: reportFd };
-  const child = cp.spawn(helperPath(), encodeSpec(fullSpec, reportFd), {
+  const fullSpec: S = { ...spec, keepFds: reportFd };
+  const child = cp.spawn(helperPath(), encode(fullSpec, reportFd), {
     ...pickSpawnOptions(options),
     stdio,
     argv0: 'nsbox-helper',
-  }) as SandboxedChildProcess;
+  }) as SandboxedChildProcess<S>;
   Object.defineProperty(child, 'spec', { value: fullSpec, enumerable: true });
   child.sandboxPid = undefined;
   child.namespaces = undefined;
@@ -111,9 +128,9 @@ export function spawnSpec(spec: SandboxSpec, options: cp.SpawnOptions = {}): San
   return child;
 }
 
-function settle(
+function settle<S>(
   report: HelperReport,
-  child: SandboxedChildProcess,
+  child: SandboxedChildProcess<S>,
   resolve: (info: SandboxInfo) => void,
   reject: (err: Error) => void,
 ): void {

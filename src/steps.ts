@@ -32,6 +32,22 @@ export const STEP_MESSAGES = {
   signals: '{0} failed',
   exec: 'failed to execute {0}',
   wait: 'waitpid failed',
+  // Enter mode (docs/PROTOCOL.md §5), util-linux nsenter's wording.
+  setns: "reassociate to namespace '{0}' failed",
+  'userns-parent': 'failed to open parent namespace',
+  'pidfd-open': 'failed to pidfd_open() for {0}',
+  'pidfd-target': 'pidfd_open() failed',
+  'pidfd-ino': 'pidfd inode {0} not found for pid {1}',
+  'pidfd-getfd': 'pidfd_getfd({0}, {1})',
+  'sk-netns': 'ioctl({0}, SIOCGSKNS)',
+  'cwd-open': 'cannot open current working directory',
+  'root-fchdir': 'change directory by root file descriptor failed',
+  'chroot-dot': 'chroot failed',
+  'wd-fchdir': 'change directory by working directory file descriptor failed',
+  'cgroup-open': 'failed to open cgroup.procs',
+  'cgroup-write': 'write cgroup.procs failed',
+  dumpable: 'prctl(PR_SET_DUMPABLE) failed',
+  unbind: 'umount {0} failed',
 } as const;
 
 export type Step = keyof typeof STEP_MESSAGES;
@@ -70,6 +86,21 @@ export const STEP_SYSCALLS: Record<Step, string> = {
   signals: 'sigaction',
   exec: 'execvp',
   wait: 'waitpid',
+  setns: 'setns',
+  'userns-parent': 'ioctl',
+  'pidfd-open': 'pidfd_open',
+  'pidfd-target': 'pidfd_open',
+  'pidfd-ino': 'statx',
+  'pidfd-getfd': 'pidfd_getfd',
+  'sk-netns': 'ioctl',
+  'cwd-open': 'open',
+  'root-fchdir': 'fchdir',
+  'chroot-dot': 'chroot',
+  'wd-fchdir': 'fchdir',
+  'cgroup-open': 'open',
+  'cgroup-write': 'write',
+  dumpable: 'prctl',
+  unbind: 'umount2',
 };
 
 /** The message util-linux would print after `<prog>: ` (empty when nothing is printed). */

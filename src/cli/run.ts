@@ -6,8 +6,8 @@
  */
 import { constants } from 'node:os';
 import type { NamespaceError } from '../errors.js';
-import { spawnSpec } from '../spawn.js';
-import type { SandboxSpec } from '../spec.js';
+import { encodeSpec, type SandboxSpec } from '../spec.js';
+import { spawnHelper, type HelperEncoder, type HelperSpec } from '../spawn.js';
 
 /**
  * Signals passed on to the helper. Job-control signals are left alone: the terminal delivers
@@ -15,18 +15,29 @@ import type { SandboxSpec } from '../spec.js';
  */
 const PASSED_ON: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGPWR'];
 
+/** Specs the CLI runs: they carry the parent-death signal the runner arms. */
+interface CliSpec extends HelperSpec {
+  parentDeathSignal: number;
+  parentPid: number;
+}
+
 export async function runCliSpec(progName: string, spec: SandboxSpec, env: Record<string, string>): Promise<never> {
+  return runCliHelper(progName, spec, encodeSpec, env);
+}
+
+/** Run any helper spec as the CLI (`nsbox unshare`, `nsbox nsenter`), then exit like it. */
+export async function runCliHelper<S extends CliSpec>(progName: string, spec: S, encode: HelperEncoder<S>, env: Record<string, string>): Promise<never> {
   // If we die, the helper dies (SIGKILL), as util-linux's process would have died with us.
-  const fullSpec: SandboxSpec = { ...spec, parentDeathSignal: constants.signals.SIGKILL, parentPid: process.pid };
+  const fullSpec: S = { ...spec, parentDeathSignal: constants.signals.SIGKILL, parentPid: process.pid };
   // The handlers go in before the helper starts: once it runs, a signal must reach it, not
   // kill us by Node's default action and leave it behind. (Handlers run from the event loop,
   // so `running` is always set by then.)
-  let running: ReturnType<typeof spawnSpec> | undefined;
+  let running: ReturnType<typeof spawnHelper<S>> | undefined;
   const passOn = (sig: NodeJS.Signals): void => {
     running?.kill(sig);
   };
   for (const sig of PASSED_ON) process.on(sig, passOn);
-  running = spawnSpec(fullSpec, { stdio: 'inherit', env });
+  running = spawnHelper(fullSpec, encode, { stdio: 'inherit', env });
 
   let failure: NamespaceError | undefined;
   let spawnError: Error | undefined;
