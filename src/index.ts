@@ -15,3 +15,5 @@ export type { Step } from './steps.js';
 export { enter, persist, unpersist, EnterSetupError } from './enter.js';
 export type { EnterTarget, EnterOptions, PersistOptions } from './enter.js';
 export type { EnterSpec } from './enterspec.js';
+export { listNamespaces, LsnsError, LSNS_TYPES } from './lsns.js';
+export type { NamespaceRecord, ListNamespacesFilter, LsnsType } from './lsns.js';
