@@ -445,6 +445,11 @@ export function startCommand(argv: readonly string[], opts: RunOptions = {}, imp
 
 /** Start `nsbox unshare ARGS` (node dist/cli/main.js unshare ...). */
 export function startNsbox(args: readonly string[], opts: RunOptions = {}): Running {
+  return startNsboxCommand('unshare', args, opts);
+}
+
+/** Start `nsbox <command> ARGS` for any command (`nsenter`, `lsns`, ...). */
+export function startNsboxCommand(command: string, args: readonly string[], opts: RunOptions = {}): Running {
   let cli = NSBOX_CLI;
   const env = { ...(opts.env ?? {}) };
   if (opts.cli) {
@@ -457,7 +462,12 @@ export function startNsbox(args: readonly string[], opts: RunOptions = {}): Runn
     cli = c.cli;
     if (c.helper !== NSBOX_HELPER || process.env.NSBOX_HELPER) env.NSBOX_HELPER ??= c.helper;
   }
-  return startCommand([process.execPath, cli, 'unshare', ...args], { ...opts, env }, 'nsbox');
+  return startCommand([process.execPath, cli, command, ...args], { ...opts, env }, 'nsbox');
+}
+
+/** Run `nsbox <command> ARGS` to completion. */
+export function runNsboxCommand(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return startNsboxCommand(command, args, opts).result;
 }
 
 /** Start util-linux `unshare ARGS`, with argv[0] `unshare` so getopt messages read `unshare: `. */
