@@ -20,10 +20,10 @@ export { EnterSetupError } from './enterplan.js';
 
 /**
  * Whose namespaces: a pid (every namespace of that process, as `nsenter --all`), or per kind
- * `true` (the `pid`'s) or a namespace file (`/proc/PID/ns/uts`, or a persisted one). Kinds
+ * `true` (those of the process `target`) or a namespace file (`/proc/PID/ns/uts`, or a persisted one). Kinds
  * not named are not entered.
  */
-export type EnterTarget = number | ({ pid?: number } & { [K in keyof NamespaceSet]?: boolean | string });
+export type EnterTarget = number | ({ target?: number } & { [K in keyof NamespaceSet]?: boolean | string });
 
 export interface EnterOptions extends cp.SpawnOptions {
   /** Fork (needed for a pid namespace). Default: exactly when a pid namespace is entered. */
@@ -84,7 +84,7 @@ function request(target: EnterTarget, file: string, args: readonly string[], o: 
   };
   if (typeof target === 'number') req.target = target;
   else {
-    if (target.pid !== undefined) req.target = target.pid;
+    if (target.target !== undefined) req.target = target.target;
     for (const [opt, kind] of OPTION_KINDS) {
       const v = target[opt];
       if (v === true) req.ns[kind] = true;
@@ -129,15 +129,19 @@ export function enter(target: EnterTarget, file: string, args: readonly string[]
 /** Runs one mount action in the helper; resolves when done, rejects with a NamespaceError. */
 function mountAction(spec: MountActionSpec): Promise<void> {
   const child = spawnHelper(spec, encodeMountAction, { stdio: 'ignore' });
+  // The failure comes as 'error' and as the rejection of `ready` (which, with no program, also
+  // rejects on success: there is no pid to report). The exit status tells which.
+  child.on('error', () => undefined);
   return new Promise((resolve, reject) => {
-    let failure: Error | undefined;
-    child.on('error', (e: Error) => {
-      failure ??= e;
-    });
     child.on('close', (code, sig) => {
-      if (failure) reject(failure);
-      else if (code === 0) resolve();
-      else reject(new Error(`nsbox: the helper ended with ${sig ?? `status ${code}`}`));
+      void child.ready.then(
+        () => resolve(),
+        (e: unknown) => {
+          if (e instanceof NamespaceError) reject(e);
+          else if (code === 0) resolve();
+          else reject(new Error(`nsbox: the helper ended with ${sig ?? `status ${code}`}`));
+        },
+      );
     });
   });
 }
