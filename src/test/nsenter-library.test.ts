@@ -51,8 +51,10 @@ describe('library: enter / persist / unpersist', { concurrency: 4 }, () => {
       await unpersist(file);
       const gone = enter({ uts: file }, 'true', [], { stdio: 'ignore' });
       gone.on('error', () => undefined);
+      // Listen for 'close' now: it may come before the rejection has been looked at.
+      const goneClosed = new Promise((resolve) => gone.on('close', resolve));
       await assert.rejects(gone.ready, (e: unknown) => e instanceof NamespaceError && e.step === 'setns' && e.code === 'EINVAL' && /ns\/uts/.test(e.message));
-      await new Promise((resolve) => gone.on('close', resolve));
+      await goneClosed;
     });
   });
 
