@@ -106,6 +106,13 @@ before(async () => {
 after(async () => {
   for (const t of [rootTarget, userTarget]) {
     if (!t) continue;
+    // The target program first: with --fork it is not util-linux's process but its child
+    // (pid 1 of the new pid namespace), which would otherwise outlive it as an orphan.
+    try {
+      process.kill(t.pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
     t.proc.kill('SIGKILL');
     await t.proc.result;
   }
