@@ -32,6 +32,7 @@ import {
   tmpdir,
   useFileLeakCheck,
   waitFor,
+  waitForFile,
   withScope,
 } from './harness.js';
 
@@ -493,3 +494,35 @@ describe('nsenter: persisted namespaces, round trip per kind', { concurrency: 8 
   });
 });
 
+
+describe('nsenter: --net-socket', () => {
+  // util-linux's tests/ts/nsenter/enter-via-socket, with a socket whose network namespace is not
+  // its holder's: a python process creates a socket, then moves itself into a new network
+  // namespace. -N must enter the socket's namespace (ours), -n the process's (the new one).
+  it('[root] -N enters the network namespace of the target\'s socket', async (t) => {
+    if (!requireRoot(t) || !fs.existsSync('/usr/bin/python3')) {
+      assert.ok(process.env.CI === undefined || fs.existsSync('/usr/bin/python3'), 'needs /usr/bin/python3');
+      return;
+    }
+    await withScope(async (scope) => {
+      const script =
+        'import ctypes, socket, sys, time\n' +
+        's = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n' +
+        "if ctypes.CDLL(None, use_errno=True).unshare(0x40000000) != 0: sys.exit('unshare failed')\n" +
+        "open(sys.argv[1], 'w').write(str(s.fileno()) + '\\n')\n" +
+        'time.sleep(30)\n';
+      const ready = join(scope.tmpdir(), 'fd');
+      const holder = startCommand(['/usr/bin/python3', '-c', script, ready], { scope, timeout: 20_000 });
+      const fd = (await waitForFile(ready)).trim();
+      const own = fs.readlinkSync('/proc/self/ns/net');
+      const viaSocket = await runNsboxCommand('nsenter', ['-t', String(holder.pid), '-N', fd, 'readlink', '/proc/self/ns/net'], { scope });
+      assert.equal(viaSocket.code, 0, describeResult(viaSocket));
+      assert.equal(viaSocket.stdout.trim(), own);
+      const viaProcess = await runNsboxCommand('nsenter', ['-t', String(holder.pid), '-n', 'readlink', '/proc/self/ns/net'], { scope });
+      assert.equal(viaProcess.stdout.trim(), fs.readlinkSync(`/proc/${holder.pid}/ns/net`));
+      assert.notEqual(viaProcess.stdout.trim(), own);
+      holder.kill('SIGKILL');
+      await holder.result;
+    });
+  });
+});
