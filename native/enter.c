@@ -133,30 +133,6 @@ static void join_cgroup(struct helper *h, struct enter_fds *f)
 	f->cgroup = -1;
 }
 
-/*
- * Credentials, as util-linux: with `dropgroups` (a user namespace is joined without
- * --preserve-credentials) setgroups(0) is tried before the joins and again here, and only
- * failing both times is an error (the first works for root outside, the second for root in
- * the joined namespace). Without it, a failing setgroups is ignored and setgid() decides.
- */
-static void set_credentials(struct helper *h, bool groups_failed_early)
-{
-	const struct spec *s = h->spec;
-
-	if (s->has_setgid) {
-		if (setgroups(0, NULL) < 0 && groups_failed_early)
-			die_errno(h, "setgroups", NULL, NULL);
-		if (setgid(s->setgid) < 0)
-			die_errno(h, "setgid", NULL, NULL);
-		h->creds_changed = true;
-	}
-	if (s->has_setuid) {
-		if (setuid(s->setuid) < 0)
-			die_errno(h, "setuid", NULL, NULL);
-		h->creds_changed = true;
-	}
-}
-
 int enter_main(int argc, char **argv)
 {
 	static struct enter_spec es;
@@ -211,7 +187,13 @@ int enter_main(int argc, char **argv)
 	if (es.base.fork && f.nsdir >= 0)
 		close(f.nsdir);
 	killchild_arm(&h);
-	set_credentials(&h, groups_failed_early);
+	/*
+	 * Credentials, as util-linux: with `dropgroups` (a user namespace joined without
+	 * --preserve-credentials) setgroups(0) was tried before the joins and is tried again now;
+	 * only failing both times is an error (the first works for root outside, the second for
+	 * root in the joined namespace). Without it, a failing setgroups is ignored.
+	 */
+	ids_apply(&h, groups_failed_early);
 	keepcaps_apply(&h);
 	exec_program(&h, &ns);
 }

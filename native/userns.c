@@ -253,13 +253,13 @@ void setgroups_apply(struct helper *h)
 	}
 }
 
-void setids_apply(struct helper *h)
+void ids_apply(struct helper *h, bool groups_must_drop)
 {
 	const struct spec *s = h->spec;
 
 	if (s->has_setgid) {
 		/* Supplementary groups would keep the old group's access: drop them first. */
-		if (setgroups(0, NULL) < 0)
+		if (setgroups(0, NULL) < 0 && groups_must_drop)
 			die_errno(h, "setgroups", NULL, NULL);
 		if (setgid(s->setgid) < 0)
 			die_errno(h, "setgid", NULL, NULL);
@@ -270,6 +270,11 @@ void setids_apply(struct helper *h)
 			die_errno(h, "setuid", NULL, NULL);
 		h->creds_changed = true;
 	}
+}
+
+void setids_apply(struct helper *h)
+{
+	ids_apply(h, true);
 }
 
 void keepcaps_apply(struct helper *h)

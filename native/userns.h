@@ -19,6 +19,8 @@ void self_maps_apply(struct helper *h);
 /* Step 12: an explicit `setgroups` value. */
 void setgroups_apply(struct helper *h);
 /* Step 18: `setgid` (after dropping supplementary groups), then `setuid`. */
+/* setgroups(0)+setgid, then setuid, as the spec says; a failing setgroups is fatal only if `groups_must_drop`. */
+void ids_apply(struct helper *h, bool groups_must_drop);
 void setids_apply(struct helper *h);
 /* Step 19: `keepcaps`: permitted capabilities become inheritable and ambient. */
 void keepcaps_apply(struct helper *h);

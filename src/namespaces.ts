@@ -55,3 +55,15 @@ export const OPTION_KINDS: ReadonlyArray<readonly [keyof NamespaceSet, Namespace
   ['mount', 'mnt'],
   ['time', 'time'],
 ];
+
+/** The short options util-linux's unshare and nsenter both use for the kinds: letter → kind. */
+export const NS_OPTION_LETTERS: Readonly<Record<string, NamespaceKind>> = {
+  m: 'mnt',
+  u: 'uts',
+  i: 'ipc',
+  n: 'net',
+  p: 'pid',
+  U: 'user',
+  C: 'cgroup',
+  T: 'time',
+};

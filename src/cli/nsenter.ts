@@ -7,11 +7,11 @@
  * says `reassociate to namespaces failed`), `--all` without `--target` says so (HEAD says
  * `stat of /proc/0/ns/user failed`), `-Z` is refused on SELinux systems (no SELinux support).
  */
+import { NS_OPTION_LETTERS } from '../namespaces.js';
 import * as fs from 'node:fs';
 import { encodeEnterSpec } from '../enterspec.js';
 import { DEFAULT_SYS, EnterSetupError, planEnter, type EnterRequest, type EnterSys } from '../enterplan.js';
 import { errnoCode, strerror, ulStrtou64 } from '../libc.js';
-import type { NamespaceKind } from '../spec.js';
 import type { EnterSpec } from '../enterspec.js';
 import { getoptLong, tryHelp, type LongOption } from './getopt.js';
 import { runCliHelper } from './run.js';
@@ -48,16 +48,6 @@ export const LONGOPTS: readonly LongOption[] = [
   { name: 'follow-context', hasArg: 'none', val: 'Z' },
 ];
 
-const NS_OPTIONS: Readonly<Record<string, NamespaceKind>> = {
-  m: 'mnt',
-  u: 'uts',
-  i: 'ipc',
-  n: 'net',
-  p: 'pid',
-  C: 'cgroup',
-  U: 'user',
-  T: 'time',
-};
 
 export function usageText(progName: string): string {
   return (
@@ -189,7 +179,7 @@ function parse(args: string[], ctx: NsenterContext): NsenterParse {
       else sawW = true;
       if (sawW && sawWd) throw new EnterSetupError('mutually exclusive arguments: --wdns --wd');
     }
-    const kind = NS_OPTIONS[opt];
+    const kind = NS_OPTION_LETTERS[opt];
     if (kind !== undefined) {
       // A leading '=' is dropped (`-m=/file`); a file is opened right away, as util-linux does.
       const file = arg !== undefined && arg.startsWith('=') ? arg.slice(1) : arg;

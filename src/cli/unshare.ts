@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { NAMESPACE_KINDS, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from '../spec.js';
-import { OPTION_KINDS, type NamespaceSet } from '../namespaces.js';
+import { OPTION_KINDS, type NamespaceSet, NS_OPTION_LETTERS } from '../namespaces.js';
 import { buildSpec, DEFAULT_MAP_FILES, SandboxOptionError, type MapFiles, type MapSource, type SandboxOptions } from '../options.js';
 import { scanU32List, strerror, ulStrtos64, ulStrtou64 } from '../libc.js';
 import {
@@ -94,17 +94,6 @@ export const LONGOPTS: readonly LongOption[] = [
   { name: 'whitelist-env', hasArg: 'required', val: 'whitelist-env' },
 ];
 
-/** Namespace options: letter → kind. */
-const NS_OPTIONS: Readonly<Record<string, NamespaceKind>> = {
-  m: 'mnt',
-  u: 'uts',
-  i: 'ipc',
-  n: 'net',
-  p: 'pid',
-  U: 'user',
-  C: 'cgroup',
-  T: 'time',
-};
 
 const PROPAGATIONS: readonly Propagation[] = ['slave', 'private', 'shared', 'unchanged'];
 
@@ -260,7 +249,7 @@ function parse(args: string[], ctx: UnshareContext): UnshareParse {
   let whitelist: Map<string, string> | undefined;
 
   for (const { opt, arg } of g.options) {
-    const kind = NS_OPTIONS[opt];
+    const kind = NS_OPTION_LETTERS[opt];
     if (kind !== undefined) {
       namespaces.add(kind);
       if (arg !== undefined) persist[kind] = arg;
