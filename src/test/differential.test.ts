@@ -630,6 +630,9 @@ const scenarios: Scenario[] = [
     name: "[root][HEAD] no program, SHELL unset: root's passwd shell",
     head: '2.38.1 falls back to /bin/sh',
     input: 'echo $0\n',
+    // Not root's own dot files: the login shell would run whatever they hold (here a pyenv
+    // hook that sometimes writes to stderr).
+    env: { HOME: '/nonexistent' },
     args: ['-u'],
     expect: () => ({ status: 0, stdout: `-${basename(rootShell())}\n`, stderr: '' }),
   },
