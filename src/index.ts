@@ -17,3 +17,4 @@ export type { EnterTarget, EnterOptions, PersistOptions } from './enter.js';
 export type { EnterSpec } from './enterspec.js';
 export { listNamespaces, LsnsError, LSNS_TYPES } from './lsns.js';
 export type { NamespaceRecord, ListNamespacesFilter, LsnsType } from './lsns.js';
+export * from './profiles/index.js';
