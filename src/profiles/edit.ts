@@ -54,7 +54,7 @@ export function parseUnshareOptions(args: readonly string[], verb = 'add'): Prof
   }
   if (all) {
     if (out.size > 0) usage(`unshare ${verb}: option 'all' should not be used with others`);
-    return [...PROFILE_UNSHARE_OPTIONS];
+    return sortUnshare(PROFILE_UNSHARE_OPTIONS);
   }
   return sortUnshare(out);
 }
