@@ -298,9 +298,10 @@ export async function runProfileCommand(args: string[]): Promise<void> {
     await profileCommand(args, (s) => chunks.push(s));
     process.stdout.write(chunks.join(''));
   } catch (e) {
-    if (!(e instanceof UsageError) && !(e instanceof ProfileError)) throw e;
-    process.stdout.write(chunks.join(''));
-    process.stderr.write(`${PROG}: ${e.message}\n`);
+    // Usage errors and ProfileErrors; anything else (an unexpected system error) is reported
+    // the same way: one line, exit 1.
+    const message = e instanceof UsageError || e instanceof ProfileError || e instanceof Error ? e.message : String(e);
+    process.stderr.write(`${PROG}: ${message.split('\n')[0]}\n`);
     process.exitCode = 1;
   }
 }
