@@ -31,6 +31,8 @@ struct helper {
 	int parent_pidfd;
 	/* A uid/gid change makes the kernel drop PR_SET_PDEATHSIG; it is re-armed after one. */
 	bool creds_changed;
+	/* `init`: pipe from pid 1 to the forking parent for the program's wait status (init.c). */
+	int init_status[2];
 };
 
 /*

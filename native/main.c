@@ -8,14 +8,17 @@
  */
 #include "rt.h"
 
+#include "binds.h"
 #include "enter.h"
 #include "fds.h"
 #include "helper.h"
+#include "init.h"
 #include "mounts.h"
 #include "nsinfo.h"
 #include "persist.h"
 #include "process.h"
 #include "report.h"
+#include "sandbox.h"
 #include "spec.h"
 #include "timens.h"
 #include "userns.h"
@@ -70,6 +73,7 @@ static int unshare_main(int argc, char **argv)
 	h.spec = &spec;
 	h.pid = getpid();
 	h.parent_pidfd = -1;
+	h.init_status[0] = h.init_status[1] = -1;
 	report_init(&h.out, spec.report_fd, -1);
 	fds_keep(&h);
 	pdeathsig_arm(&h);
@@ -81,10 +85,9 @@ static int unshare_main(int argc, char **argv)
 	persist_prepare(&h);
 	idmap_prepare(&h);
 
-	/* 3-5. Owner, the namespaces themselves, then the maps written from outside. */
+	/* 3-5. Owner, the namespaces themselves (try ones maybe left out), then outside maps. */
 	owner_apply(&h);
-	if (unshare(spec.clone_flags) < 0)
-		die_errno(&h, "unshare", NULL, NULL);
+	unshare_apply(&h, &spec);
 	idmap_release(&h);
 
 	/* 6. Offsets must be set before any process enters the new time namespace. */
@@ -103,11 +106,14 @@ static int unshare_main(int argc, char **argv)
 	if (child > 0)
 		supervise(&h, child, chan, &ns);
 
-	/* 10-19. In the program's process. */
+	/* 10-19. In the program's process (with `init`, in pid 1: the program is forked at 20a). */
 	killchild_arm(&h);
 	self_maps_apply(&h);
 	setgroups_apply(&h);
+	hostname_apply(&h);
+	loopback_apply(&h);
 	propagation_apply(&h);
+	binds_apply(&h);
 	binfmt_fixed_apply(&h);
 	root_apply(&h);
 	procmount_apply(&h);
@@ -115,6 +121,7 @@ static int unshare_main(int argc, char **argv)
 	setids_apply(&h);
 	keepcaps_apply(&h);
 
-	/* 20. */
+	/* 20a. pid 1 stays as init; the program goes on as its child. 20. */
+	init_become(&h);
 	exec_program(&h, &ns);
 }

@@ -25,6 +25,8 @@
 #include <linux/sched.h>
 #include <linux/stat.h>
 #include <linux/time.h>
+#include <linux/uio.h>
+#include <asm/statfs.h>
 
 #ifndef INT_MAX
 #define INT_MAX __INT_MAX__
@@ -78,6 +80,9 @@ int setgroups(size_t n, const gid_t *list);
 int setgid(gid_t gid);
 int setuid(uid_t uid);
 int chroot(const char *path);
+int mkdir(const char *path, unsigned int mode);
+int sethostname(const char *name, size_t len);
+int statfs(const char *path, struct statfs *buf);
 int chdir(const char *path);
 int fchdir(int fd);
 long syscall(long nr, ...);
@@ -96,10 +101,12 @@ int prctl(int option, ...);
 /* sys/ioctl.h */
 int ioctl(int fd, unsigned long request, ...);
 
-/* sys/stat.h: only the inode number is ever needed. */
+/* sys/stat.h: only the inode number and the mode (file type) are ever needed. */
 struct stat {
 	unsigned long long st_ino;
+	unsigned int st_mode;
 };
+int stat(const char *path, struct stat *st);
 int fstatat(int dirfd, const char *path, struct stat *st, int flags);
 
 /* sys/wait.h */
@@ -129,11 +136,45 @@ int setrlimit(int resource, const struct rlimit *rl);
 
 /* sys/socket.h */
 #define AF_UNIX 1
+#define AF_INET 2
 #define SOCK_STREAM 1
+#define SOCK_DGRAM 2
 #define SOCK_CLOEXEC O_CLOEXEC
 #define MSG_NOSIGNAL 0x4000
+#define SOL_SOCKET 1
+#define SO_PASSCRED 16
+#define SCM_CREDENTIALS 2
+struct ucred {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+/* The kernel's struct user_msghdr, which has glibc's layout. */
+struct msghdr {
+	void *msg_name;
+	int msg_namelen;
+	struct iovec *msg_iov;
+	size_t msg_iovlen;
+	void *msg_control;
+	size_t msg_controllen;
+	int msg_flags;
+};
+struct cmsghdr {
+	size_t cmsg_len;
+	int cmsg_level;
+	int cmsg_type;
+};
+#define CMSG_ALIGN(len) (((len) + sizeof(size_t) - 1) & ~(sizeof(size_t) - 1))
+#define CMSG_SPACE(len) (CMSG_ALIGN(sizeof(struct cmsghdr)) + CMSG_ALIGN(len))
+#define CMSG_LEN(len) (CMSG_ALIGN(sizeof(struct cmsghdr)) + (len))
+#define CMSG_DATA(c) ((unsigned char *)(c) + CMSG_ALIGN(sizeof(struct cmsghdr)))
+#define CMSG_FIRSTHDR(m) \
+	((m)->msg_controllen >= sizeof(struct cmsghdr) ? (struct cmsghdr *)(m)->msg_control : (struct cmsghdr *)0)
+int socket(int domain, int type, int protocol);
 int socketpair(int domain, int type, int protocol, int fds[2]);
+int setsockopt(int fd, int level, int name, const void *val, unsigned int len);
 ssize_t send(int fd, const void *buf, size_t n, int flags);
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
 
 /* dirent.h */
 struct dirent {
@@ -160,6 +201,9 @@ int dirfd(DIR *dir);
 #endif
 #ifdef __NR_pidfd_getfd
 #define SYS_pidfd_getfd __NR_pidfd_getfd
+#endif
+#ifdef __NR_mount_setattr
+#define SYS_mount_setattr __NR_mount_setattr
 #endif
 
 #endif

@@ -2,6 +2,8 @@
 
 #include "rt.h"
 
+#include "init.h"
+
 /* The byte a waiting child needs before it starts (util-linux's PIPE_SYNC_BYTE). */
 #define GO_BYTE 0x06
 
@@ -201,9 +203,11 @@ pid_t program_fork(struct helper *h, int *chan)
 	}
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die_errno(h, "pipe", NULL, NULL);
+	init_prepare(h, sv[0]);
 	pid = fork();
 	if (pid < 0)
 		die_errno(h, "fork", NULL, NULL);
+	init_after_fork(h, pid == 0);
 	if (pid == 0) {
 		close(sv[0]);
 		program_child_setup(h, sv[1], &oldmask, mask_changed);
@@ -316,8 +320,13 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 {
 	struct buf line = { 0 };
 	int status = 0;
+	pid_t program = child;
 
-	report_pid_ns(&h->out, child, ns);
+	/* With an init, the program is its child: its pid comes from its first message. */
+	if (h->spec->init)
+		program = init_program_pid(h, chan, &line);
+	if (program > 0)
+		report_pid_ns(&h->out, program, ns);
 	/* EOF: the child exec'd (the socket is close-on-exec) or died; before that, maybe an E line. */
 	read_until_eof(chan, &line);
 	close(chan);
@@ -332,7 +341,7 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	/* Reaped: its pid may be reused, so a late forwarded signal must go nowhere. */
 	forward_pid = 0;
 	h->program = 0;
-	mirror_status(status);
+	mirror_status(init_program_status(h, status));
 }
 
 noreturn void exec_program(struct helper *h, const struct ns_inodes *ns)

@@ -37,6 +37,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -72,6 +73,25 @@
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+/* linux/mount.h (mount_setattr, Linux 5.12), for C libraries whose headers predate it. */
+#ifndef MOUNT_ATTR_RDONLY
+#define MOUNT_ATTR_RDONLY 0x00000001
+#define MOUNT_ATTR_NODEV 0x00000004
+#endif
+#ifndef AT_RECURSIVE
+#define AT_RECURSIVE 0x8000
+#endif
+/* statfs(2) f_flags (ST_* in sys/statvfs.h), under their own names so both builds agree. */
+#define NSBOX_ST_NOSUID 0x0002
+#define NSBOX_ST_NODEV 0x0004
+#define NSBOX_ST_NOEXEC 0x0008
+/* linux/sockios.h and linux/if.h: only what bringing up `lo` takes (linux/if.h clashes with libc). */
+#define NSBOX_SIOCGIFFLAGS 0x8913
+#define NSBOX_SIOCSIFFLAGS 0x8914
+#define NSBOX_IFF_UP 0x1
 #ifndef PR_CAP_AMBIENT
 #define PR_CAP_AMBIENT 47
 #define PR_CAP_AMBIENT_RAISE 2

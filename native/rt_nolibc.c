@@ -272,6 +272,21 @@ int chroot(const char *path)
 	return (int)SYS(__NR_chroot, path, 0, 0, 0, 0, 0);
 }
 
+int mkdir(const char *path, unsigned int mode)
+{
+	return (int)SYS(__NR_mkdirat, AT_FDCWD, path, mode, 0, 0, 0);
+}
+
+int sethostname(const char *name, size_t len)
+{
+	return (int)SYS(__NR_sethostname, name, len, 0, 0, 0, 0);
+}
+
+int statfs(const char *path, struct statfs *buf)
+{
+	return (int)SYS(__NR_statfs, path, buf, 0, 0, 0, 0);
+}
+
 int chdir(const char *path)
 {
 	return (int)SYS(__NR_chdir, path, 0, 0, 0, 0, 0);
@@ -331,11 +346,17 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	struct statx stx;
 
-	/* statx exists on every architecture (arm64 has no fstatat); we only need the inode. */
-	if (SYS(__NR_statx, dirfd, path, flags, STATX_INO, &stx, 0) < 0)
+	/* statx exists on every architecture (arm64 has no fstatat); we need the inode and type. */
+	if (SYS(__NR_statx, dirfd, path, flags, STATX_INO | STATX_TYPE, &stx, 0) < 0)
 		return -1;
 	st->st_ino = stx.stx_ino;
+	st->st_mode = stx.stx_mode;
 	return 0;
+}
+
+int stat(const char *path, struct stat *st)
+{
+	return fstatat(AT_FDCWD, path, st, 0);
 }
 
 pid_t waitpid(pid_t pid, int *status, int options)
@@ -419,6 +440,21 @@ int socketpair(int domain, int type, int protocol, int fds[2])
 ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	return SYS(__NR_sendto, fd, buf, n, flags, 0, 0);
+}
+
+int socket(int domain, int type, int protocol)
+{
+	return (int)SYS(__NR_socket, domain, type, protocol, 0, 0, 0);
+}
+
+int setsockopt(int fd, int level, int name, const void *val, unsigned int len)
+{
+	return (int)SYS(__NR_setsockopt, fd, level, name, val, len, 0);
+}
+
+ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	return SYS(__NR_recvmsg, fd, msg, flags, 0, 0, 0);
 }
 
 /* ---- dirent ---- */

@@ -332,6 +332,76 @@ static bool key_monotonic(struct spec *s, const char *v)
 	return parse_i64(v, &s->monotonic);
 }
 
+static bool key_tryns(struct spec *s, const char *v)
+{
+	int k = ns_kind_from_name(v, strlen(v));
+
+	if (k < 0)
+		return false;
+	s->try_flags |= ns_kinds[k].clone_flag;
+	return true;
+}
+
+static bool key_init(struct spec *s, const char *v)
+{
+	s->init = true;
+	return strcmp(v, "1") == 0;
+}
+
+static bool key_hostname(struct spec *s, const char *v)
+{
+	size_t len = strlen(v);
+
+	/* The kernel takes 1 to 64 bytes; an empty hostname is a bug on the TS side. */
+	s->hostname = v;
+	return len > 0 && len <= HOSTNAME_MAX;
+}
+
+static bool key_loopback(struct spec *s, const char *v)
+{
+	s->loopback = true;
+	return strcmp(v, "1") == 0;
+}
+
+/*
+ * A bind mount is three records in a row (`bind=MODE`, `bindsrc=SRC`, `binddst=DST`), so that
+ * paths may hold any byte but NUL, ':' included. s->binds was sized by spec_parse() for every
+ * record, so there is always room.
+ */
+static bool key_bind(struct spec *s, const char *v)
+{
+	struct bind *b = &s->binds[s->nbinds];
+
+	if (strcmp(v, "ro") == 0)
+		b->mode = BIND_RO;
+	else if (strcmp(v, "rw") == 0)
+		b->mode = BIND_RW;
+	else if (strcmp(v, "dev") == 0)
+		b->mode = BIND_DEV;
+	else
+		return false;
+	s->nbinds++;
+	s->bind_expect = 1;
+	return true;
+}
+
+static bool key_bindsrc(struct spec *s, const char *v)
+{
+	if (s->bind_expect != 1)
+		return false;
+	s->bind_expect = 2;
+	return set_path(&s->binds[s->nbinds - 1].src, v);
+}
+
+static bool key_binddst(struct spec *s, const char *v)
+{
+	if (s->bind_expect != 2)
+		return false;
+	s->bind_expect = 0;
+	/* Absolute: the destination is resolved in the new mount namespace, not against our cwd. */
+	return set_path(&s->binds[s->nbinds - 1].dst, v) && v[0] == '/';
+}
+
 static bool key_keepfds(struct spec *s, const char *v)
 {
 	uint64_t n;
@@ -378,6 +448,13 @@ static const struct key keys[] = {
 	{ "boottime",    false, key_boottime },
 	{ "monotonic",   false, key_monotonic },
 	{ "keepfds",     false, key_keepfds },
+	{ "tryns",       true,  key_tryns },
+	{ "init",        false, key_init },
+	{ "hostname",    false, key_hostname },
+	{ "loopback",    false, key_loopback },
+	{ "bind",        true,  key_bind },
+	{ "bindsrc",     true,  key_bindsrc },
+	{ "binddst",     true,  key_binddst },
 };
 
 /* Bit i of `seen` is set once keys[i] has been applied. */
@@ -412,6 +489,9 @@ static const char *apply_record(struct spec *s, char *rec, uint64_t *seen)
 		return rec;
 	if (!keys[i].repeat && ((*seen >> i) & 1))
 		return rec;
+	/* The records of one bind mount come together: nothing may come between them. */
+	if (s->bind_expect && strcmp(name, s->bind_expect == 1 ? "bindsrc" : "binddst") != 0)
+		return rec;
 	*seen |= 1ULL << i;
 	return keys[i].apply(s, eq + 1) ? NULL : rec;
 }
@@ -427,6 +507,42 @@ static const char *check_map(const struct id_map *m, const char *by_key, const c
 		return by_key;
 	if ((m->by == MAP_TOOL) != (m->tool != NULL))
 		return tool_key;
+	return NULL;
+}
+
+/*
+ * The profile-level features (`tryns`, `init`, `hostname`, `loopback`, binds) each need the
+ * namespace they act in: without it they would change the host instead.
+ */
+static const char *check_sandbox(const struct spec *s)
+{
+	/* Only a namespace that was asked for can be left out. */
+	if (s->try_flags & ~s->clone_flags)
+		return "tryns=";
+	/* Leaving out the user namespace must leave nothing behind that needs it. */
+	if ((s->try_flags & CLONE_NEWUSER) &&
+	    (s->uidmap.by == MAP_WRITE || s->uidmap.by == MAP_TOOL || s->gidmap.by == MAP_WRITE ||
+	     s->gidmap.by == MAP_TOOL || s->binfmt))
+		return "tryns=";
+	for (int k = 0; k < NS_KIND_COUNT; k++)
+		if (s->persist[k] && (s->try_flags & ns_kinds[k].clone_flag))
+			return "tryns=";
+	/* pid 1 of a new pid namespace is the forked child; without both there is no init. */
+	if (s->init && !(s->fork && (s->clone_flags & CLONE_NEWPID) && !(s->try_flags & CLONE_NEWPID)))
+		return "init=";
+	if (s->hostname && (!(s->clone_flags & CLONE_NEWUTS) || (s->try_flags & CLONE_NEWUTS)))
+		return "hostname=";
+	if (s->loopback && (!(s->clone_flags & CLONE_NEWNET) || (s->try_flags & CLONE_NEWNET)))
+		return "loopback=";
+	if (s->bind_expect)
+		return s->bind_expect == 1 ? "bindsrc=" : "binddst=";
+	/*
+	 * Binds need their own mount namespace, and one whose mounts do not propagate back to the
+	 * host (private or slave): with shared propagation a bind would appear outside too.
+	 */
+	if (s->nbinds && (!(s->clone_flags & CLONE_NEWNS) || (s->try_flags & CLONE_NEWNS) ||
+			  (s->propagation != (MS_REC | MS_PRIVATE) && s->propagation != (MS_REC | MS_SLAVE))))
+		return "bind=";
 	return NULL;
 }
 
@@ -453,7 +569,7 @@ static const char *check_spec(const struct spec *s, uint64_t seen)
 		return bad;
 	if ((bad = check_map(&s->gidmap, "gidmapby=", "gidmaptool=")))
 		return bad;
-	return NULL;
+	return check_sandbox(s);
 }
 
 /* Finds a usable `report=` record so that even an early spec error can be reported. */
@@ -488,7 +604,8 @@ const char *spec_parse(struct spec *s, int argc, char **argv)
 	/* Every map line fits: there are fewer map records than argv elements. */
 	s->uidmap.ranges = calloc((size_t)argc, sizeof(struct id_range));
 	s->gidmap.ranges = calloc((size_t)argc, sizeof(struct id_range));
-	if (!s->uidmap.ranges || !s->gidmap.ranges)
+	s->binds = calloc((size_t)argc, sizeof(struct bind));
+	if (!s->uidmap.ranges || !s->gidmap.ranges || !s->binds)
 		return fail(s, argc, argv, argv[1]);
 
 	for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++)

@@ -36,6 +36,18 @@ struct id_map {
 
 enum setgroups_mode { SETGROUPS_NONE, SETGROUPS_DENY, SETGROUPS_ALLOW };
 
+/* A bind mount (`bind=` + `bindsrc=` + `binddst=`): read-only, read-write, or with devices. */
+enum bind_mode { BIND_RO, BIND_RW, BIND_DEV };
+
+struct bind {
+	enum bind_mode mode;
+	const char *src;
+	const char *dst;
+};
+
+/* Hostnames are at most 64 bytes (HOST_NAME_MAX, the kernel's __NEW_UTS_LEN). */
+#define HOSTNAME_MAX 64
+
 struct spec {
 	int report_fd;
 	int keepfds;
@@ -65,6 +77,16 @@ struct spec {
 	struct id_map uidmap, gidmap;
 	enum setgroups_mode setgroups;
 	bool keepcaps;
+	/* CLONE_NEW* flags that may be left out if unshare(2) refuses them (`tryns=`). */
+	int try_flags;
+	/* With fork and a pid namespace: the forked child stays as a minimal init (pid 1). */
+	bool init;
+	const char *hostname;               /* sethostname(2) in the new UTS namespace, or NULL */
+	bool loopback;                      /* bring `lo` up in the new network namespace */
+	struct bind *binds;                 /* in spec order */
+	size_t nbinds;
+	/* Decoding only: 1 while a `bindsrc=` must come next, 2 for `binddst=`, else 0. */
+	int bind_expect;
 	bool has_boottime, has_monotonic;
 	int64_t boottime, monotonic;
 	const char *file;                   /* what execvp(3) looks up */

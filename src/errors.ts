@@ -6,7 +6,7 @@ import { STEP_SYSCALLS, stepExitStatus, stepMessage, type Step } from './steps.j
 const ERRNO_NAMES = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
 
 /** Steps whose first argument is a filesystem path. */
-const PATH_STEPS: ReadonlySet<Step> = new Set<Step>(['open', 'write', 'persist', 'chroot', 'chdir', 'mount', 'exec', 'unbind']);
+const PATH_STEPS: ReadonlySet<Step> = new Set<Step>(['open', 'write', 'persist', 'chroot', 'chdir', 'mount', 'exec', 'unbind', 'bind-source', 'bind-dest', 'bind', 'bind-remount']);
 
 export class NamespaceError extends Error {
   override readonly name = 'NamespaceError';
@@ -32,7 +32,7 @@ export class NamespaceError extends Error {
     this.errno = failure.errno;
     this.code = failure.errno !== 0 ? ERRNO_NAMES.get(failure.errno) : undefined;
     this.syscall = STEP_SYSCALLS[failure.step];
-    this.path = PATH_STEPS.has(failure.step) ? failure.args[failure.step === 'persist' ? 1 : 0] : undefined;
+    this.path = PATH_STEPS.has(failure.step) ? failure.args[failure.step === 'persist' || failure.step === 'bind' ? 1 : 0] : undefined;
     this.args = failure.args;
     this.exitStatus = stepExitStatus(failure.step, failure.errno, failure.args);
   }

@@ -17,3 +17,8 @@ export type { EnterTarget, EnterOptions, PersistOptions } from './enter.js';
 export type { EnterSpec } from './enterspec.js';
 export { listNamespaces, LsnsError, LSNS_TYPES } from './lsns.js';
 export type { NamespaceRecord, ListNamespacesFilter, LsnsType } from './lsns.js';
+export * from './profiles/index.js';
+export { spawnProfile, profileToOptions, expandVars, ProfileRunError } from './profiles/run.js';
+export type { ProfileRunContext, ProfileSpawnOptions, SpawnProfileOptions, ProfileEnv } from './profiles/run.js';
+export type { BindSpec, BindMode as SandboxBindMode } from './spec.js';
+export type { DroppedNamespace } from './report.js';

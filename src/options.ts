@@ -5,7 +5,7 @@
  */
 import { constants } from 'node:os';
 import { OPTION_KINDS, type NamespaceSet } from './namespaces.js';
-import { NAMESPACE_KINDS, type IdMapRange, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from './spec.js';
+import { HOSTNAME_MAX, NAMESPACE_KINDS, type BindSpec, type IdMapRange, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from './spec.js';
 import { addSingleMapRange, NO_ID, PROC_GID_MAP, PROC_UID_MAP, readKernelMap, readSubidRange, SUBGID_FILE, SUBUID_FILE } from './idmap.js';
 import { GROUP_FILE, lookupGroupId, lookupUserId, PASSWD_FILE } from './users.js';
 import { findInPath } from './path.js';
@@ -69,6 +69,27 @@ export interface SandboxOptions extends NamespaceSet {
   timeOffsets?: { monotonic?: number | bigint; boottime?: number | bigint };
   /** argv[0] of the program (default: the file name). */
   argv0?: string;
+  /**
+   * Namespaces that may be left out if the kernel refuses them (bubblewrap's
+   * `--unshare-user-try`/`--unshare-cgroup-try`): the helper then retries without them and
+   * reports each one (`SandboxInfo.dropped`, the 'namespace-dropped' event). Each must also be
+   * requested. A user namespace can only be left out if nothing needs it (no map tool, no binfmt).
+   */
+  tryNamespaces?: readonly (keyof NamespaceSet)[];
+  /**
+   * With a `pid` namespace: pid 1 is a minimal init (as bubblewrap's) that forks the program as
+   * pid 2, forwards catchable signals to it, reaps orphans, and ends with it. Implies `fork`.
+   */
+  init?: boolean;
+  /** Hostname in the new UTS namespace (needs `uts`). */
+  hostname?: string;
+  /** Bring the loopback interface `lo` up in the new network namespace (needs `net`). */
+  loopback?: boolean;
+  /**
+   * Bind mounts, in order (need `mount`): `ro` read-only and nodev, `rw` nodev, `dev` as is;
+   * recursive; the destination (absolute) is created when missing.
+   */
+  binds?: readonly BindSpec[];
 }
 
 /** Raised for invalid options, with util-linux's wording. */
@@ -235,7 +256,42 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
     throw new SandboxOptionError('options --monotonic and --boottime require unsharing of a time namespace (-T)');
   }
 
-  const fork = o.fork ?? false;
+  if (o.hostname !== undefined) {
+    if (!kinds.has('uts')) throw new SandboxOptionError('option hostname requires unsharing of a UTS namespace (uts)');
+    const bytes = Buffer.byteLength(o.hostname);
+    if (bytes === 0 || bytes > HOSTNAME_MAX || o.hostname.includes('\0')) {
+      throw new SandboxOptionError(`invalid hostname '${o.hostname}': must be 1 to ${HOSTNAME_MAX} bytes`);
+    }
+  }
+  if (o.loopback && !kinds.has('net')) throw new SandboxOptionError('option loopback requires unsharing of a network namespace (net)');
+  if (o.init && !kinds.has('pid')) throw new SandboxOptionError('option init requires unsharing of a pid namespace (pid)');
+  const binds = (o.binds ?? []).map((b) => ({ mode: b.mode, src: b.src, dst: b.dst }));
+  if (binds.length) {
+    if (!kinds.has('mnt')) throw new SandboxOptionError('bind mounts require unsharing of a mount namespace (mount)');
+    const prop = o.propagation ?? 'private';
+    if (prop !== 'private' && prop !== 'slave') throw new SandboxOptionError(`bind mounts require private or slave propagation (not ${prop}): they would show outside`);
+    for (const b of binds) {
+      if (b.mode !== 'ro' && b.mode !== 'rw' && b.mode !== 'dev') throw new SandboxOptionError(`invalid bind mode '${String(b.mode)}' (ro, rw or dev)`);
+      if (b.src === '' || b.src.includes('\0')) throw new SandboxOptionError(`invalid bind source '${b.src}'`);
+      if (!b.dst.startsWith('/') || b.dst.includes('\0')) throw new SandboxOptionError(`invalid bind destination '${b.dst}': must be an absolute path`);
+    }
+  }
+  const tryKinds = new Set<NamespaceKind>();
+  for (const name of o.tryNamespaces ?? []) {
+    const kind = OPTION_KINDS.find(([opt]) => opt === name)?.[1];
+    if (kind === undefined) throw new SandboxOptionError(`unknown namespace in tryNamespaces: ${String(name)}`);
+    if (!kinds.has(kind)) throw new SandboxOptionError(`tryNamespaces: ${name} is not requested`);
+    tryKinds.add(kind);
+  }
+  if (tryKinds.has('user') && (uidMap?.writer === 'write' || uidMap?.writer === 'tool' || gidMap?.writer === 'write' || gidMap?.writer === 'tool' || mountBinfmt)) {
+    throw new SandboxOptionError('tryNamespaces: the user namespace cannot be left out when id ranges or binfmt_misc need it');
+  }
+  for (const kind of tryKinds) {
+    if (persist[kind] !== undefined) throw new SandboxOptionError(`tryNamespaces: a persisted namespace (${kind}) cannot be left out`);
+  }
+
+  // An init is pid 1 of the new pid namespace, which only a forked child can be.
+  const fork = (o.fork ?? false) || (o.init ?? false);
   const dieWithParent = o.dieWithParent ?? true;
   const forward =
     o.forwardSignals === true
@@ -274,5 +330,10 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
   if (o.setgroups) spec.setgroups = o.setgroups;
   if (monotonicOffset !== undefined) spec.monotonicOffset = monotonicOffset;
   if (boottimeOffset !== undefined) spec.boottimeOffset = boottimeOffset;
+  if (tryKinds.size) spec.tryNamespaces = NAMESPACE_KINDS.filter((k) => tryKinds.has(k));
+  if (o.init) spec.init = true;
+  if (o.hostname !== undefined) spec.hostname = o.hostname;
+  if (o.loopback) spec.loopback = true;
+  if (binds.length) spec.binds = binds;
   return spec;
 }

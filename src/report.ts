@@ -11,12 +11,26 @@ export interface HelperFailure {
   args: string[];
 }
 
+/** A "try" namespace the kernel refused, left out of the sandbox (`D` line). */
+export interface DroppedNamespace {
+  kind: string;
+  errno: number;
+  strerror: string;
+}
+
+/** The one line said when a try namespace was left out. */
+export function droppedNamespaceMessage(d: DroppedNamespace): string {
+  return `${d.kind} namespace refused by the kernel (${d.strerror}), running without it`;
+}
+
 export interface HelperReport {
   /** The sandboxed program's pid as the caller sees it. */
   pid?: number;
   /** Namespace inode numbers by /proc/PID/ns entry name (`uts`, `pid_for_children`, ...). */
   namespaces: Record<string, number>;
   failure?: HelperFailure;
+  /** Try namespaces left out because unshare(2) refused them, in the order reported. */
+  dropped: DroppedNamespace[];
   /** A line that did not follow the protocol (a helper/TS version mismatch or a bug). */
   malformed?: string;
 }
@@ -26,7 +40,7 @@ function unescape(field: string): string {
 }
 
 export class ReportDecoder {
-  readonly report: HelperReport = { namespaces: {} };
+  readonly report: HelperReport = { namespaces: {}, dropped: [] };
   private pending = '';
 
   push(chunk: string): void {
@@ -52,6 +66,8 @@ export class ReportDecoder {
       r.pid = Number(f[1]);
     } else if (f[0] === 'N' && f.length === 3 && /^\d+$/.test(f[2]!)) {
       r.namespaces[f[1]!] = Number(f[2]);
+    } else if (f[0] === 'D' && f.length === 4 && /^\d+$/.test(f[2]!)) {
+      r.dropped.push({ kind: f[1]!, errno: Number(f[2]), strerror: f[3]! });
     } else if (f[0] === 'E' && f.length >= 4 && isStep(f[1]!) && /^\d+$/.test(f[2]!)) {
       r.failure ??= { step: f[1] as Step, errno: Number(f[2]), strerror: f[3]!, args: f.slice(4) };
     } else {

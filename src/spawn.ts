@@ -8,11 +8,12 @@ import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { NamespaceError } from './errors.js';
 import { helperPath } from './helper.js';
-import { ReportDecoder, type HelperReport } from './report.js';
+import { ReportDecoder, type DroppedNamespace, type HelperReport } from './report.js';
 import { buildSpec, type SandboxOptions } from './options.js';
 import { encodeSpec, type SandboxSpec } from './spec.js';
 
 export type { SandboxOptions } from './options.js';
+export type { DroppedNamespace } from './report.js';
 
 export interface SpawnOptions extends cp.SpawnOptions, SandboxOptions {}
 
@@ -22,6 +23,8 @@ export interface SandboxInfo {
   pid: number;
   /** Inode of each namespace the program is in, by /proc/PID/ns name (`uts`, `pid_for_children`, ...). */
   namespaces: Record<string, number>;
+  /** `tryNamespaces` the kernel refused and that were left out (also emitted as 'namespace-dropped'). */
+  dropped: DroppedNamespace[];
 }
 
 export interface SandboxedChildProcess<S = SandboxSpec> extends cp.ChildProcess {
@@ -114,11 +117,14 @@ export function spawnHelper<S extends HelperSpec>(spec: S, encode: HelperEncoder
       return;
     }
     const decoder = new ReportDecoder();
+    let droppedSeen = 0;
     reportStream.setEncoding('utf8');
     reportStream.on('data', (chunk: string) => {
       decoder.push(chunk);
       const r = decoder.report;
       if (r.pid !== undefined && child.sandboxPid === undefined) child.sandboxPid = r.pid;
+      // As soon as they are known (before the program runs): a try namespace left out.
+      while (droppedSeen < r.dropped.length) child.emit('namespace-dropped', r.dropped[droppedSeen++]);
     });
     reportStream.on('error', () => undefined);
     reportStream.once('close', () => settle(decoder.end(), child, resolve, reject));
@@ -148,8 +154,9 @@ function settle<S>(
     );
     reject(err);
   } else {
-    resolve({ pid: report.pid, namespaces: report.namespaces });
-    child.emit('ready', { pid: report.pid, namespaces: report.namespaces });
+    const info: SandboxInfo = { pid: report.pid, namespaces: report.namespaces, dropped: report.dropped };
+    resolve(info);
+    child.emit('ready', info);
   }
 }
 

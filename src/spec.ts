@@ -37,6 +37,21 @@ export interface IdMapSpec {
 
 export type Propagation = 'private' | 'slave' | 'shared' | 'unchanged';
 
+/** How a bind mount is made: read-only (and nodev), read-write (nodev), or with devices usable. */
+export type BindMode = 'ro' | 'rw' | 'dev';
+
+/** A bind mount, made in the new mount namespace (paths as seen before `root`). */
+export interface BindSpec {
+  mode: BindMode;
+  /** Source path on the host. */
+  src: string;
+  /** Absolute destination; created (mkdir -p, or an empty file) when missing. */
+  dst: string;
+}
+
+/** The longest hostname the kernel takes (__NEW_UTS_LEN). */
+export const HOSTNAME_MAX = 64;
+
 export interface SandboxSpec {
   /** Namespaces to create with unshare(2). */
   namespaces: NamespaceKind[];
@@ -80,6 +95,16 @@ export interface SandboxSpec {
   /** Time namespace clock offsets in seconds. */
   monotonicOffset?: bigint;
   boottimeOffset?: bigint;
+  /** Namespaces (among `namespaces`) left out if unshare(2) refuses them (EPERM, EINVAL, ENOSPC, EUSERS). */
+  tryNamespaces?: NamespaceKind[];
+  /** With `fork` and a pid namespace: pid 1 is a minimal init that reaps and forwards signals; the program is pid 2. */
+  init?: boolean;
+  /** Hostname set in the new UTS namespace. */
+  hostname?: string;
+  /** Bring the loopback interface up in the new network namespace. */
+  loopback?: boolean;
+  /** Bind mounts, in order (need a new mount namespace with private or slave propagation). */
+  binds?: BindSpec[];
   /** Make every fd >= this number close-on-exec in the sandbox (stdio and passed fds stay). */
   keepFds: number;
   /** The program: the file execvp(3) looks up, and its full argv (argv[0] included). */
@@ -186,6 +211,24 @@ export function encodeSpec(spec: SandboxSpec, reportFd: number): string[] {
   encodeMap('gidmap', spec.gidMap, out);
   if (spec.setgroups) out.push(`setgroups=${spec.setgroups}`);
   if (spec.keepCaps) out.push('keepcaps=1');
+  for (const kind of spec.tryNamespaces ?? []) {
+    if (!NAMESPACE_KINDS.includes(kind)) throw new RangeError(`tryns: invalid namespace kind ${String(kind)}`);
+    out.push(`tryns=${kind}`);
+  }
+  if (spec.init) out.push('init=1');
+  if (spec.hostname !== undefined) {
+    const bytes = Buffer.byteLength(spec.hostname);
+    if (bytes === 0 || bytes > HOSTNAME_MAX || spec.hostname.includes('\0')) throw new RangeError(`hostname: must be 1 to ${HOSTNAME_MAX} bytes`);
+    out.push(`hostname=${spec.hostname}`);
+  }
+  if (spec.loopback) out.push('loopback=1');
+  for (const b of spec.binds ?? []) {
+    if (b.mode !== 'ro' && b.mode !== 'rw' && b.mode !== 'dev') throw new RangeError(`bind: invalid mode ${String(b.mode)}`);
+    checkPath(b.src, 'bind source');
+    checkPath(b.dst, 'bind destination');
+    if (!b.dst.startsWith('/')) throw new RangeError('bind destination: must be an absolute path');
+    out.push(`bind=${b.mode}`, `bindsrc=${b.src}`, `binddst=${b.dst}`);
+  }
   if (spec.boottimeOffset !== undefined) out.push(`boottime=${spec.boottimeOffset}`);
   if (spec.monotonicOffset !== undefined) out.push(`monotonic=${spec.monotonicOffset}`);
   if (!Number.isInteger(spec.keepFds) || spec.keepFds < 3) throw new RangeError(`keepfds: must be >= 3`);

@@ -2,6 +2,8 @@
 import { parseUnshare } from './unshare.js';
 import { runNsenter } from './nsenter.js';
 import { runLsns } from './lsns.js';
+import { runProfileCommand } from './profile.js';
+import { runProfileRun } from './run-profile.js';
 import { runCliSpec } from './run.js';
 import { VERSION } from '../version.js';
 
@@ -12,6 +14,8 @@ Commands:
  unshare     run a program in new namespaces (util-linux unshare(1) compatible)
  nsenter     run a program in existing namespaces (util-linux nsenter(1) compatible)
  lsns        list namespaces (util-linux lsns(8) compatible)
+ profile     edit named, persistent isolation settings (profiles)
+ run         run a program with a profile's settings
 
 Run 'nsbox <command> --help' for the options of a command.
 `;
@@ -40,6 +44,8 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === 'nsenter') return runNsenter(rest);
   if (command === 'lsns') return runLsns(rest);
+  if (command === 'profile') return runProfileCommand(rest);
+  if (command === 'run') return runProfileRun(rest);
   if (command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
     return;

@@ -6,6 +6,7 @@
  */
 import { constants } from 'node:os';
 import type { NamespaceError } from '../errors.js';
+import { droppedNamespaceMessage, type DroppedNamespace } from '../report.js';
 import { encodeSpec, type SandboxSpec } from '../spec.js';
 import { spawnHelper, type HelperEncoder, type HelperSpec } from '../spawn.js';
 
@@ -38,6 +39,8 @@ export async function runCliHelper<S extends CliSpec>(progName: string, spec: S,
   };
   for (const sig of PASSED_ON) process.on(sig, passOn);
   running = spawnHelper(fullSpec, encode, { stdio: 'inherit', env });
+  // A "try" namespace the kernel refused: said once, before the program runs.
+  running.on('namespace-dropped', (d: DroppedNamespace) => process.stderr.write(`${progName}: ${droppedNamespaceMessage(d)}\n`));
 
   let failure: NamespaceError | undefined;
   let spawnError: Error | undefined;

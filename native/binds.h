@@ -1,0 +1,14 @@
+/* Bind mounts (`bind=`/`bindsrc=`/`binddst=`, docs/PROTOCOL.md §1), step 13a of §2. */
+#ifndef NSBOX_BINDS_H
+#define NSBOX_BINDS_H
+
+#include "helper.h"
+
+/*
+ * In spec order, after the propagation of / was made private (so nothing reaches the host)
+ * and before the chroot and /proc: each source is bound recursively on its destination
+ * (created if missing), then `ro` and `rw` binds are made nodev, and `ro` binds read-only.
+ */
+void binds_apply(struct helper *h);
+
+#endif
