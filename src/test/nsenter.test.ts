@@ -144,11 +144,15 @@ interface Scenario {
   env?: Record<string, string>;
 }
 
-/** Line by line: a pid below 1000 is one inside a pid namespace, the others are host pids. */
+/**
+ * Line by line: a pid below 300 is one inside a pid namespace (a handful of processes there),
+ * the others are host pids: when the kernel's pid counter wraps it starts again at 300
+ * (RESERVED_PIDS), and the few lower host pids belong to processes started at boot.
+ */
 const pidKind = (s: string): string =>
   s
     .split('\n')
-    .map((l) => (/^\d+$/.test(l) ? (Number(l) < 1000 ? 'nspid' : 'hostpid') : l))
+    .map((l) => (/^\d+$/.test(l) ? (Number(l) < 300 ? 'nspid' : 'hostpid') : l))
     .join('\n');
 
 const own = (name: string): string => fs.readlinkSync(`/proc/self/ns/${name}`);
