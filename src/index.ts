@@ -22,3 +22,5 @@ export { spawnProfile, profileToOptions, expandVars, ProfileRunError } from './p
 export type { ProfileRunContext, ProfileSpawnOptions, SpawnProfileOptions, ProfileEnv } from './profiles/run.js';
 export type { BindSpec, BindMode as SandboxBindMode } from './spec.js';
 export type { DroppedNamespace } from './report.js';
+export { startUserNet, spawnWithUserNet, findUserNetTool, UserNetError, MISSING_TOOL_MESSAGE } from './netuser.js';
+export type { UserNet, UserNetOptions, UserNetTool, UserNetChildProcess } from './netuser.js';
