@@ -42,6 +42,8 @@ static void make_destination(struct helper *h, const struct bind *b, bool src_is
 {
 	struct stat st;
 	size_t len = strlen(b->dst);
+
+	/* mkdir_parents() starts after the first byte: a relative path (rootfs mode) works too. */
 	char *path;
 	int fd;
 
@@ -109,10 +111,31 @@ static void restrict_bind(struct helper *h, const struct bind *b)
 		die_errno(h, "bind-remount", b->dst, NULL);
 }
 
-static void bind_one(struct helper *h, const struct bind *b)
+/* A tmpfs (nosuid, nodev, mode 0755), with the size asked for. */
+static void tmpfs_one(struct helper *h, const struct bind *b)
+{
+	struct buf opts = { 0 };
+
+	make_destination(h, b, true);
+	buf_puts(&opts, "mode=0755");
+	if (b->size) {
+		buf_puts(&opts, ",size=");
+		buf_put_u64(&opts, b->size);
+	}
+	buf_putc(&opts, '\0');
+	if (mount("tmpfs", b->dst, "tmpfs", MS_NOSUID | MS_NODEV, opts.data) < 0)
+		die_errno(h, "mount", b->dst, NULL);
+	buf_free(&opts);
+}
+
+void bind_one(struct helper *h, const struct bind *b)
 {
 	struct stat st;
 
+	if (b->mode == BIND_TMPFS) {
+		tmpfs_one(h, b);
+		return;
+	}
 	if (stat(b->src, &st) < 0)
 		die_errno(h, "bind-source", b->src, NULL);
 	make_destination(h, b, S_ISDIR(st.st_mode));
@@ -124,6 +147,9 @@ static void bind_one(struct helper *h, const struct bind *b)
 
 void binds_apply(struct helper *h)
 {
+	/* In rootfs mode the destinations are inside the new root: rootfs.c mounts them there. */
+	if (h->spec->rootfs)
+		return;
 	/* In order: a later bind may land inside an earlier one, as the user wrote them. */
 	for (size_t i = 0; i < h->spec->nbinds; i++)
 		bind_one(h, &h->spec->binds[i]);

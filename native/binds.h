@@ -11,4 +11,10 @@
  */
 void binds_apply(struct helper *h);
 
+/*
+ * One entry: a bind (destination created if missing, then restricted by its mode) or a
+ * tmpfs. The destination may be relative (rootfs mode: to the new root, our cwd).
+ */
+void bind_one(struct helper *h, const struct bind *b);
+
 #endif

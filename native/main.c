@@ -18,6 +18,7 @@
 #include "persist.h"
 #include "process.h"
 #include "report.h"
+#include "rootfs.h"
 #include "sandbox.h"
 #include "spec.h"
 #include "timens.h"
@@ -114,6 +115,7 @@ static int unshare_main(int argc, char **argv)
 	loopback_apply(&h);
 	propagation_apply(&h);
 	binds_apply(&h);
+	rootfs_apply(&h);
 	binfmt_fixed_apply(&h);
 	root_apply(&h);
 	procmount_apply(&h);

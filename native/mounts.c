@@ -77,6 +77,9 @@ void root_apply(struct helper *h)
 	const struct spec *s = h->spec;
 	const char *wd = s->wd;
 
+	/* Rootfs mode changed root and directory itself (rootfs.c). */
+	if (s->rootfs)
+		return;
 	if (s->root) {
 		if (chroot(s->root) < 0)
 			die_errno(h, "chroot", s->root, NULL);

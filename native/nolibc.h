@@ -81,6 +81,7 @@ int setgid(gid_t gid);
 int setuid(uid_t uid);
 int chroot(const char *path);
 int mkdir(const char *path, unsigned int mode);
+int symlink(const char *target, const char *linkpath);
 int sethostname(const char *name, size_t len);
 int statfs(const char *path, struct statfs *buf);
 int chdir(const char *path);
@@ -205,5 +206,6 @@ int dirfd(DIR *dir);
 #ifdef __NR_mount_setattr
 #define SYS_mount_setattr __NR_mount_setattr
 #endif
+#define SYS_pivot_root __NR_pivot_root
 
 #endif

@@ -277,6 +277,11 @@ int mkdir(const char *path, unsigned int mode)
 	return (int)SYS(__NR_mkdirat, AT_FDCWD, path, mode, 0, 0, 0);
 }
 
+int symlink(const char *target, const char *linkpath)
+{
+	return (int)SYS(__NR_symlinkat, target, AT_FDCWD, linkpath, 0, 0, 0);
+}
+
 int sethostname(const char *name, size_t len)
 {
 	return (int)SYS(__NR_sethostname, name, len, 0, 0, 0, 0);

@@ -402,6 +402,52 @@ static bool key_binddst(struct spec *s, const char *v)
 	return set_path(&s->binds[s->nbinds - 1].dst, v) && v[0] == '/';
 }
 
+/* `tmpfs=SIZE:DST`: the size (bytes, 0 = default) first, so DST may hold ':'. Kept in order with the binds. */
+static bool key_tmpfs(struct spec *s, const char *v)
+{
+	struct bind *b = &s->binds[s->nbinds];
+	const char *colon = strchr(v, ':');
+	char num[24];
+	size_t len;
+
+	if (!colon || (len = (size_t)(colon - v)) == 0 || len >= sizeof(num))
+		return false;
+	memcpy(num, v, len);
+	num[len] = '\0';
+	if (!parse_u64(num, 0, UINT64_MAX, &b->size) || colon[1] != '/')
+		return false;
+	b->mode = BIND_TMPFS;
+	b->src = NULL;
+	b->dst = colon + 1;
+	s->nbinds++;
+	return true;
+}
+
+static bool key_rootfs(struct spec *s, const char *v)
+{
+	/* Absolute: it is opened after nothing has changed our cwd, but say what is meant. */
+	return set_path(&s->rootfs, v) && v[0] == '/';
+}
+
+/*
+ * `tmpfs` or an absolute directory. overlayfs splits its options at ',' and its lower dirs
+ * at ':', and these paths go into the option string: neither may appear.
+ */
+static bool key_overlay(struct spec *s, const char *v)
+{
+	if (!set_path(&s->overlay, v))
+		return false;
+	if (strcmp(v, "tmpfs") == 0)
+		return true;
+	return v[0] == '/' && !strchr(v, ',') && !strchr(v, ':');
+}
+
+static bool key_rootro(struct spec *s, const char *v)
+{
+	s->rootro = true;
+	return strcmp(v, "1") == 0;
+}
+
 static bool key_keepfds(struct spec *s, const char *v)
 {
 	uint64_t n;
@@ -455,6 +501,10 @@ static const struct key keys[] = {
 	{ "bind",        true,  key_bind },
 	{ "bindsrc",     true,  key_bindsrc },
 	{ "binddst",     true,  key_binddst },
+	{ "tmpfs",       true,  key_tmpfs },
+	{ "rootfs",      false, key_rootfs },
+	{ "overlay",     false, key_overlay },
+	{ "rootro",      false, key_rootro },
 };
 
 /* Bit i of `seen` is set once keys[i] has been applied. */
@@ -510,6 +560,30 @@ static const char *check_map(const struct id_map *m, const char *by_key, const c
 	return NULL;
 }
 
+/* A mount namespace of our own whose mounts do not propagate back to the host. */
+static bool private_mount_ns(const struct spec *s)
+{
+	return (s->clone_flags & CLONE_NEWNS) && !(s->try_flags & CLONE_NEWNS) &&
+	       (s->propagation == (MS_REC | MS_PRIVATE) || s->propagation == (MS_REC | MS_SLAVE));
+}
+
+/*
+ * Rootfs mode builds the whole file system view itself: it needs a private mount namespace,
+ * and a pid namespace of its own for the fresh /proc (a user namespace may not mount the
+ * host's); chroot, proc and binfmt records would fight with it.
+ */
+static const char *check_rootfs(const struct spec *s)
+{
+	if ((s->overlay || s->rootro) && !s->rootfs)
+		return s->overlay ? "overlay=" : "rootro=";
+	if (!s->rootfs)
+		return NULL;
+	if (!private_mount_ns(s) || !s->fork || !(s->clone_flags & CLONE_NEWPID) ||
+	    (s->try_flags & CLONE_NEWPID) || s->root || s->procmount || s->binfmt)
+		return "rootfs=";
+	return NULL;
+}
+
 /*
  * The profile-level features (`tryns`, `init`, `hostname`, `loopback`, binds) each need the
  * namespace they act in: without it they would change the host instead.
@@ -540,10 +614,9 @@ static const char *check_sandbox(const struct spec *s)
 	 * Binds need their own mount namespace, and one whose mounts do not propagate back to the
 	 * host (private or slave): with shared propagation a bind would appear outside too.
 	 */
-	if (s->nbinds && (!(s->clone_flags & CLONE_NEWNS) || (s->try_flags & CLONE_NEWNS) ||
-			  (s->propagation != (MS_REC | MS_PRIVATE) && s->propagation != (MS_REC | MS_SLAVE))))
-		return "bind=";
-	return NULL;
+	if (s->nbinds && !private_mount_ns(s))
+		return s->binds[0].mode == BIND_TMPFS ? "tmpfs=" : "bind=";
+	return check_rootfs(s);
 }
 
 /* Cross-record rules, and the records every spec must have. */

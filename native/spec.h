@@ -37,12 +37,13 @@ struct id_map {
 enum setgroups_mode { SETGROUPS_NONE, SETGROUPS_DENY, SETGROUPS_ALLOW };
 
 /* A bind mount (`bind=` + `bindsrc=` + `binddst=`): read-only, read-write, or with devices. */
-enum bind_mode { BIND_RO, BIND_RW, BIND_DEV };
+enum bind_mode { BIND_RO, BIND_RW, BIND_DEV, BIND_TMPFS };
 
 struct bind {
 	enum bind_mode mode;
-	const char *src;
+	const char *src;   /* NULL for BIND_TMPFS */
 	const char *dst;
+	uint64_t size;     /* BIND_TMPFS: size= in bytes, 0 for the kernel's default */
 };
 
 /* Hostnames are at most 64 bytes (HOST_NAME_MAX, the kernel's __NEW_UTS_LEN). */
@@ -83,10 +84,14 @@ struct spec {
 	bool init;
 	const char *hostname;               /* sethostname(2) in the new UTS namespace, or NULL */
 	bool loopback;                      /* bring `lo` up in the new network namespace */
-	struct bind *binds;                 /* in spec order */
+	struct bind *binds;                 /* in spec order (`tmpfs=` records too) */
 	size_t nbinds;
 	/* Decoding only: 1 while a `bindsrc=` must come next, 2 for `binddst=`, else 0. */
 	int bind_expect;
+	/* Rootfs mode (rootfs.c): the new root, its overlay upper ("tmpfs" or a dir), read-only. */
+	const char *rootfs;
+	const char *overlay;
+	bool rootro;
 	bool has_boottime, has_monotonic;
 	int64_t boottime, monotonic;
 	const char *file;                   /* what execvp(3) looks up */

@@ -24,3 +24,7 @@ export type { BindSpec, BindMode as SandboxBindMode } from './spec.js';
 export type { DroppedNamespace } from './report.js';
 export { startUserNet, spawnWithUserNet, findUserNetTool, UserNetError, MISSING_TOOL_MESSAGE } from './netuser.js';
 export type { UserNet, UserNetOptions, UserNetTool, UserNetChildProcess } from './netuser.js';
+export { containerOptions, spawnContainer, hostnameFromPath } from './container.js';
+export type { ContainerChoices } from './container.js';
+export type { ContainerMount } from './options.js';
+export type { MountSpec, TmpfsSpec } from './spec.js';

@@ -4,8 +4,9 @@
  * mean the same thing by the same words.
  */
 import { constants } from 'node:os';
+import { resolve as resolvePath } from 'node:path';
 import { OPTION_KINDS, type NamespaceSet } from './namespaces.js';
-import { HOSTNAME_MAX, NAMESPACE_KINDS, type BindSpec, type IdMapRange, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from './spec.js';
+import { HOSTNAME_MAX, NAMESPACE_KINDS, type BindSpec, type IdMapRange, type MountSpec, type IdMapSpec, type NamespaceKind, type Propagation, type SandboxSpec } from './spec.js';
 import { addSingleMapRange, NO_ID, PROC_GID_MAP, PROC_UID_MAP, readKernelMap, readSubidRange, SUBGID_FILE, SUBUID_FILE } from './idmap.js';
 import { GROUP_FILE, lookupGroupId, lookupUserId, PASSWD_FILE } from './users.js';
 import { findInPath } from './path.js';
@@ -90,7 +91,33 @@ export interface SandboxOptions extends NamespaceSet {
    * recursive; the destination (absolute) is created when missing.
    */
   binds?: readonly BindSpec[];
+  /**
+   * A container from a root filesystem: this directory becomes `/` (pivot_root, the old root
+   * detached), with a fresh /proc, a minimal /dev, a read-only /sys and a tmpfs /tmp. Implies
+   * `mount`, `pid`, `fork` and `init`. See `containerOptions()` for the usual defaults.
+   */
+  rootfs?: string;
+  /** With `rootfs`: the rootfs is never written; writes go to a tmpfs (true) or to this directory. */
+  overlay?: boolean | string;
+  /** With `rootfs`: the root is mounted read-only. */
+  readOnlyRoot?: boolean;
+  /**
+   * Mounts after `binds`, in order (need `mount`; with `rootfs`, destinations are inside it):
+   * `bind` read-write, `ro-bind` read-only (both nodev, as bubblewrap's), `tmpfs` with an
+   * optional size in bytes.
+   */
+  mounts?: readonly ContainerMount[];
+  /**
+   * The program's uid/gid inside. With a user namespace (always, when not root) the caller's
+   * ids are mapped to them; without one, setuid/setgid just before exec. (Not `uid`/`gid`:
+   * those are child_process's, the ids the helper itself would be started with.)
+   */
+  insideUid?: number;
+  insideGid?: number;
 }
+
+/** One entry of `mounts`. */
+export type ContainerMount = { type: 'bind' | 'ro-bind'; src: string; dst: string } | { type: 'tmpfs'; dst: string; size?: number };
 
 /** Raised for invalid options, with util-linux's wording. */
 export class SandboxOptionError extends Error {
@@ -199,6 +226,29 @@ function offsetOption(v: number | bigint | undefined, what: string): bigint | un
   return b;
 }
 
+/** `mounts` entries → spec entries; sources made absolute (rootfs mode chdirs before binding). */
+function containerMounts(mounts: readonly ContainerMount[]): MountSpec[] {
+  return mounts.map((m): MountSpec => {
+    if (typeof m.dst !== 'string' || !m.dst.startsWith('/') || m.dst.includes('\0')) {
+      throw new SandboxOptionError(`invalid mount destination '${String(m.dst)}': must be an absolute path`);
+    }
+    if (m.type === 'tmpfs') {
+      const size = m.size ?? 0;
+      if (!Number.isSafeInteger(size) || size < 0) throw new SandboxOptionError(`invalid tmpfs size '${String(m.size)}'`);
+      return size ? { mode: 'tmpfs', dst: m.dst, size } : { mode: 'tmpfs', dst: m.dst };
+    }
+    if (m.type !== 'bind' && m.type !== 'ro-bind') throw new SandboxOptionError(`invalid mount type '${String((m as { type: unknown }).type)}' (bind, ro-bind or tmpfs)`);
+    if (typeof m.src !== 'string' || m.src === '' || m.src.includes('\0')) throw new SandboxOptionError(`invalid bind source '${String(m.src)}'`);
+    return { mode: m.type === 'bind' ? 'rw' : 'ro', src: resolvePath(m.src), dst: m.dst };
+  });
+}
+
+function idInside(v: number | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < 0 || v >= NO_ID) throw new SandboxOptionError(`invalid ${what} '${v}'`);
+  return v;
+}
+
 /**
  * Options → spec: the one place where implications, id maps and option conflicts are settled,
  * for the library and the CLI alike. Throws SandboxOptionError (or IdMapError) with
@@ -219,6 +269,11 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
     }
   }
 
+  if (o.rootfs !== undefined) {
+    kinds.add('mnt');
+    kinds.add('pid');
+  }
+
   let mountProc = o.mountProc === true ? '/proc' : o.mountProc || undefined;
   let mountBinfmt = o.mountBinfmt === true ? '/proc/sys/fs/binfmt_misc' : o.mountBinfmt || undefined;
   if (mountProc) kinds.add('mnt');
@@ -233,6 +288,18 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
 
   let mapUser = resolveId(o.mapUser, 'uid', files);
   let mapGroup = resolveId(o.mapGroup, 'gid', files);
+  const uidInside = idInside(o.insideUid, 'insideUid');
+  const gidInside = idInside(o.insideGid, 'insideGid');
+  // With a user namespace (needed anyway when not root) the ids inside are a mapping.
+  const mapInside = (uidInside !== undefined || gidInside !== undefined) && (kinds.has('user') || euid !== 0);
+  if (mapInside) {
+    if (o.mapUser !== undefined || o.mapGroup !== undefined || o.mapRootUser || o.mapCurrentUser) {
+      throw new SandboxOptionError('options insideUid/insideGid and the map options are mutually exclusive');
+    }
+    if (o.setuid !== undefined || o.setgid !== undefined) throw new SandboxOptionError('options insideUid/insideGid and setuid/setgid are mutually exclusive');
+    mapUser = uidInside ?? 0;
+    mapGroup = gidInside ?? 0;
+  }
   if (o.mapRootUser) {
     mapUser = 0;
     mapGroup = 0;
@@ -265,16 +332,40 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
   }
   if (o.loopback && !kinds.has('net')) throw new SandboxOptionError('option loopback requires unsharing of a network namespace (net)');
   if (o.init && !kinds.has('pid')) throw new SandboxOptionError('option init requires unsharing of a pid namespace (pid)');
-  const binds = (o.binds ?? []).map((b) => ({ mode: b.mode, src: b.src, dst: b.dst }));
+  const bindList: BindSpec[] = (o.binds ?? []).map((b) => ({ mode: b.mode, src: b.src, dst: b.dst }));
+  const binds: MountSpec[] = [...bindList, ...containerMounts(o.mounts ?? [])];
   if (binds.length) {
     if (!kinds.has('mnt')) throw new SandboxOptionError('bind mounts require unsharing of a mount namespace (mount)');
     const prop = o.propagation ?? 'private';
     if (prop !== 'private' && prop !== 'slave') throw new SandboxOptionError(`bind mounts require private or slave propagation (not ${prop}): they would show outside`);
-    for (const b of binds) {
+    for (const b of bindList) {
       if (b.mode !== 'ro' && b.mode !== 'rw' && b.mode !== 'dev') throw new SandboxOptionError(`invalid bind mode '${String(b.mode)}' (ro, rw or dev)`);
       if (b.src === '' || b.src.includes('\0')) throw new SandboxOptionError(`invalid bind source '${b.src}'`);
       if (!b.dst.startsWith('/') || b.dst.includes('\0')) throw new SandboxOptionError(`invalid bind destination '${b.dst}': must be an absolute path`);
     }
+  }
+  let rootfs: string | undefined;
+  let overlay: string | undefined;
+  if (o.rootfs !== undefined) {
+    if (o.rootfs === '' || o.rootfs.includes('\0')) throw new SandboxOptionError(`invalid rootfs '${o.rootfs}'`);
+    rootfs = resolvePath(o.rootfs);
+    if (o.root !== undefined) throw new SandboxOptionError('options rootfs and root are mutually exclusive');
+    if (mountProc !== undefined || mountBinfmt !== undefined) throw new SandboxOptionError('option rootfs mounts its own /proc: mountProc and mountBinfmt cannot be used with it');
+    const prop = o.propagation ?? 'private';
+    if (prop !== 'private' && prop !== 'slave') throw new SandboxOptionError(`option rootfs requires private or slave propagation (not ${prop})`);
+    if (o.fork === false) throw new SandboxOptionError('option rootfs needs fork (its pid namespace applies to children)');
+    // The helper makes bind sources absolute too, but relative ones would name paths in the new root.
+    for (const b of binds) if (b.mode !== 'tmpfs') b.src = resolvePath(b.src);
+    if (o.overlay !== undefined && o.overlay !== false) {
+      if (o.overlay === true) overlay = 'tmpfs';
+      else {
+        if (o.overlay === '' || /[,:\0]/.test(o.overlay)) throw new SandboxOptionError(`invalid overlay directory '${o.overlay}': it may not hold ',' or ':'`);
+        overlay = resolvePath(o.overlay);
+        if (/[,:]/.test(overlay)) throw new SandboxOptionError(`invalid overlay directory '${overlay}': it may not hold ',' or ':'`);
+      }
+    }
+  } else if ((o.overlay !== undefined && o.overlay !== false) || o.readOnlyRoot) {
+    throw new SandboxOptionError(`option ${o.readOnlyRoot ? 'readOnlyRoot' : 'overlay'} requires rootfs`);
   }
   const tryKinds = new Set<NamespaceKind>();
   for (const name of o.tryNamespaces ?? []) {
@@ -286,12 +377,16 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
   if (tryKinds.has('user') && (uidMap?.writer === 'write' || uidMap?.writer === 'tool' || gidMap?.writer === 'write' || gidMap?.writer === 'tool' || mountBinfmt)) {
     throw new SandboxOptionError('tryNamespaces: the user namespace cannot be left out when id ranges or binfmt_misc need it');
   }
+  if (rootfs !== undefined && tryKinds.has('pid')) throw new SandboxOptionError('tryNamespaces: option rootfs needs its pid namespace');
+  if (rootfs !== undefined && tryKinds.has('mnt')) throw new SandboxOptionError('tryNamespaces: option rootfs needs its mount namespace');
   for (const kind of tryKinds) {
     if (persist[kind] !== undefined) throw new SandboxOptionError(`tryNamespaces: a persisted namespace (${kind}) cannot be left out`);
   }
 
   // An init is pid 1 of the new pid namespace, which only a forked child can be.
-  const fork = (o.fork ?? false) || (o.init ?? false);
+  // A container's pid 1 is always an init: a program as pid 1 would ignore SIGTERM and not reap.
+  const init = (o.init ?? false) || rootfs !== undefined;
+  const fork = (o.fork ?? false) || init;
   const dieWithParent = o.dieWithParent ?? true;
   const forward =
     o.forwardSignals === true
@@ -324,6 +419,8 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
   if (o.wd !== undefined) spec.wd = o.wd;
   if (o.setuid !== undefined) spec.setuid = resolveId(o.setuid, 'uid', files);
   if (o.setgid !== undefined) spec.setgid = resolveId(o.setgid, 'gid', files);
+  if (!mapInside && uidInside !== undefined) spec.setuid = uidInside;
+  if (!mapInside && gidInside !== undefined) spec.setgid = gidInside;
   if (o.owner) spec.owner = { uid: o.owner.uid, gid: o.owner.gid };
   if (uidMap) spec.uidMap = uidMap;
   if (gidMap) spec.gidMap = gidMap;
@@ -331,9 +428,12 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
   if (monotonicOffset !== undefined) spec.monotonicOffset = monotonicOffset;
   if (boottimeOffset !== undefined) spec.boottimeOffset = boottimeOffset;
   if (tryKinds.size) spec.tryNamespaces = NAMESPACE_KINDS.filter((k) => tryKinds.has(k));
-  if (o.init) spec.init = true;
+  if (init) spec.init = true;
   if (o.hostname !== undefined) spec.hostname = o.hostname;
   if (o.loopback) spec.loopback = true;
   if (binds.length) spec.binds = binds;
+  if (rootfs !== undefined) spec.rootfs = rootfs;
+  if (overlay !== undefined) spec.overlay = overlay;
+  if (rootfs !== undefined && o.readOnlyRoot) spec.readOnlyRoot = true;
   return spec;
 }

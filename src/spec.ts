@@ -49,6 +49,17 @@ export interface BindSpec {
   dst: string;
 }
 
+/** A tmpfs mount (nosuid, nodev, mode 0755), kept in order with the binds. */
+export interface TmpfsSpec {
+  mode: 'tmpfs';
+  dst: string;
+  /** size= in bytes; 0 or absent: the kernel's default (half the RAM). */
+  size?: number;
+}
+
+/** One entry of the mount list: a bind or a tmpfs. */
+export type MountSpec = BindSpec | TmpfsSpec;
+
 /** The longest hostname the kernel takes (__NEW_UTS_LEN). */
 export const HOSTNAME_MAX = 64;
 
@@ -103,8 +114,20 @@ export interface SandboxSpec {
   hostname?: string;
   /** Bring the loopback interface up in the new network namespace. */
   loopback?: boolean;
-  /** Bind mounts, in order (need a new mount namespace with private or slave propagation). */
-  binds?: BindSpec[];
+  /**
+   * Bind and tmpfs mounts, in order (need a new mount namespace with private or slave
+   * propagation). With `rootfs`, destinations are inside the new root.
+   */
+  binds?: MountSpec[];
+  /**
+   * Rootfs mode: this directory becomes the root (pivot_root) with a fresh /proc, a minimal
+   * /dev, a read-only /sys and a tmpfs /tmp. Needs mnt and pid namespaces and `fork`.
+   */
+  rootfs?: string;
+  /** With `rootfs`: writes go to an overlay upper on a tmpfs, or in this directory. */
+  overlay?: 'tmpfs' | string;
+  /** With `rootfs`: the root mount is read-only. */
+  readOnlyRoot?: boolean;
   /** Make every fd >= this number close-on-exec in the sandbox (stdio and passed fds stay). */
   keepFds: number;
   /** The program: the file execvp(3) looks up, and its full argv (argv[0] included). */
@@ -223,12 +246,33 @@ export function encodeSpec(spec: SandboxSpec, reportFd: number): string[] {
   }
   if (spec.loopback) out.push('loopback=1');
   for (const b of spec.binds ?? []) {
+    if (b.mode === 'tmpfs') {
+      checkPath(b.dst, 'tmpfs destination');
+      if (!b.dst.startsWith('/')) throw new RangeError('tmpfs destination: must be an absolute path');
+      const size = b.size ?? 0;
+      if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`tmpfs: invalid size ${size}`);
+      out.push(`tmpfs=${size}:${b.dst}`);
+      continue;
+    }
     if (b.mode !== 'ro' && b.mode !== 'rw' && b.mode !== 'dev') throw new RangeError(`bind: invalid mode ${String(b.mode)}`);
     checkPath(b.src, 'bind source');
     checkPath(b.dst, 'bind destination');
     if (!b.dst.startsWith('/')) throw new RangeError('bind destination: must be an absolute path');
     out.push(`bind=${b.mode}`, `bindsrc=${b.src}`, `binddst=${b.dst}`);
   }
+  if (spec.rootfs !== undefined) {
+    checkPath(spec.rootfs, 'rootfs');
+    if (!spec.rootfs.startsWith('/')) throw new RangeError('rootfs: must be an absolute path');
+    out.push(`rootfs=${spec.rootfs}`);
+  }
+  if (spec.overlay !== undefined) {
+    checkPath(spec.overlay, 'overlay');
+    if (spec.overlay !== 'tmpfs' && (!spec.overlay.startsWith('/') || /[,:]/.test(spec.overlay))) {
+      throw new RangeError("overlay: 'tmpfs' or an absolute path without ',' or ':'");
+    }
+    out.push(`overlay=${spec.overlay}`);
+  }
+  if (spec.readOnlyRoot) out.push('rootro=1');
   if (spec.boottimeOffset !== undefined) out.push(`boottime=${spec.boottimeOffset}`);
   if (spec.monotonicOffset !== undefined) out.push(`monotonic=${spec.monotonicOffset}`);
   if (!Number.isInteger(spec.keepFds) || spec.keepFds < 3) throw new RangeError(`keepfds: must be >= 3`);
