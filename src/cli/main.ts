@@ -5,6 +5,7 @@ import { runLsns } from './lsns.js';
 import { runProfileCommand } from './profile.js';
 import { runProfileRun } from './run-profile.js';
 import { runCliSpec } from './run.js';
+import { runRootfsCommand } from './rootfs.js';
 import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
@@ -16,6 +17,7 @@ Commands:
  lsns        list namespaces (util-linux lsns(8) compatible)
  profile     edit named, persistent isolation settings (profiles)
  run         run a program with a profile's settings
+ rootfs      prepare root filesystems (import a tarball)
 
 Run 'nsbox <command> --help' for the options of a command.
 `;
@@ -46,6 +48,7 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'lsns') return runLsns(rest);
   if (command === 'profile') return runProfileCommand(rest);
   if (command === 'run') return runProfileRun(rest);
+  if (command === 'rootfs') return runRootfsCommand(rest);
   if (command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
     return;
