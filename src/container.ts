@@ -38,6 +38,9 @@ export interface ContainerChoices {
   callerUid?: number;
 }
 
+/** Signals passed on to the program (the init forwards them to it), as `nsbox run NAME`'s. */
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGWINCH', 'SIGCONT', 'SIGPWR'];
+
 /** Files bound read-only from the host when the network is shared, so that names resolve as outside. */
 export const SHARED_NET_FILES = ['/etc/resolv.conf', '/etc/hosts'] as const;
 
@@ -94,6 +97,7 @@ export function containerOptions(rootfs: string, choices: ContainerChoices = {})
     init: true,
     dieWithParent: true,
     killChild: 'SIGKILL',
+    forwardSignals: FORWARDED,
     hostname: choices.hostname ?? hostnameFromPath(dir),
   };
   if (callerUid !== 0) o.user = true;

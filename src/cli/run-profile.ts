@@ -11,6 +11,7 @@ import { loadProfile } from '../profiles/store.js';
 import { ProfileError } from '../profiles/validate.js';
 import { profileToOptions } from '../profiles/run.js';
 import { runCliHelper } from './run.js';
+import { ROOTFS_USAGE, runRootfs } from './run-rootfs.js';
 
 const PROG = 'nsbox run';
 
@@ -74,7 +75,15 @@ function fail(message: string, usage = false): never {
   process.exit(1);
 }
 
+/** Any leading option but `--profile-dir`, `-h`/`--help` and `--` means a container from a rootfs. */
+function isRootfsRun(args: readonly string[]): boolean {
+  const a = args[0];
+  if (a === undefined || !a.startsWith('-') || a === '-' || a === '--') return false;
+  return !(a === '-h' || a === '--help' || a === '--profile-dir' || a.startsWith('--profile-dir='));
+}
+
 export async function runProfileRun(args: string[]): Promise<void> {
+  if (isRootfsRun(args)) return runRootfs(args);
   let parsed: ParsedRun | 'help';
   try {
     parsed = parseRunArgs(args);
@@ -83,7 +92,7 @@ export async function runProfileRun(args: string[]): Promise<void> {
     throw e;
   }
   if (parsed === 'help') {
-    process.stdout.write(RUN_USAGE);
+    process.stdout.write(RUN_USAGE + '\n' + ROOTFS_USAGE);
     return;
   }
   const { dir, name, program } = parsed;

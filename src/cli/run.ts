@@ -27,7 +27,19 @@ export async function runCliSpec(progName: string, spec: SandboxSpec, env: Recor
 }
 
 /** Run any helper spec as the CLI (`nsbox unshare`, `nsbox nsenter`), then exit like it. */
-export async function runCliHelper<S extends CliSpec>(progName: string, spec: S, encode: HelperEncoder<S>, env: Record<string, string>): Promise<never> {
+/**
+ * Something started once the program runs (given its pid as seen from here), stopped after
+ * the helper has exited: `--net=user`'s pasta/slirp4netns.
+ */
+export type CliAttachment = (programPid: number) => Promise<{ stop(): Promise<void> }>;
+
+export async function runCliHelper<S extends CliSpec>(
+  progName: string,
+  spec: S,
+  encode: HelperEncoder<S>,
+  env: Record<string, string>,
+  attach?: CliAttachment,
+): Promise<never> {
   // If we die, the helper dies (SIGKILL), as util-linux's process would have died with us.
   const fullSpec: S = { ...spec, parentDeathSignal: constants.signals.SIGKILL, parentPid: process.pid };
   // The handlers go in before the helper starts: once it runs, a signal must reach it, not
@@ -48,10 +60,27 @@ export async function runCliHelper<S extends CliSpec>(progName: string, spec: S,
     if (e.name === 'NamespaceError') failure = e as NamespaceError;
     else spawnError = e;
   });
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+  const closed = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
     running!.on('close', (c, s) => resolve([c, s]));
   });
+  let attached: Promise<{ stop(): Promise<void> } | undefined> = Promise.resolve(undefined);
+  let attachError: unknown;
+  if (attach) {
+    const helper = running;
+    attached = helper.ready.then(
+      (info) =>
+        attach(info.pid).catch((e: unknown) => {
+          // The program must not run without what it was promised (e.g. its network).
+          attachError = e;
+          helper.kill('SIGKILL');
+          return undefined;
+        }),
+      () => undefined,
+    );
+  }
+  const [code, signal] = await closed;
   await running.ready.catch(() => undefined);
+  await (await attached)?.stop();
   for (const sig of PASSED_ON) process.off(sig, passOn);
 
   if (spawnError) {
@@ -59,6 +88,10 @@ export async function runCliHelper<S extends CliSpec>(progName: string, spec: S,
     process.exit(1);
   }
   if (failure && !failure.silent) process.stderr.write(`${progName}: ${failure.message}\n`);
+  if (attachError !== undefined) {
+    process.stderr.write(`${progName}: ${attachError instanceof Error ? attachError.message : String(attachError)}\n`);
+    process.exit(1);
+  }
   if (signal) {
     // Die the way the helper died, so our caller sees 128+n. Node has no handler for it now.
     process.kill(process.pid, signal);
