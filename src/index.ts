@@ -28,3 +28,5 @@ export { containerOptions, spawnContainer, hostnameFromPath } from './container.
 export type { ContainerChoices } from './container.js';
 export type { ContainerMount } from './options.js';
 export type { MountSpec, TmpfsSpec } from './spec.js';
+export { importRootfs, RootfsImportError } from './rootfs/import.js';
+export type { ImportOptions, ImportProgress, ImportResult } from './rootfs/import.js';
