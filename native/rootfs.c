@@ -149,13 +149,22 @@ static void mount_dev(struct helper *h)
 }
 
 /*
- * /sys: the host's, read-only. A fresh sysfs would need a network namespace owned by our user
- * namespace; the bind works in every case, and read-only keeps the host's knobs out of reach.
+ * /sys, read-only. With a network namespace of our own, a fresh sysfs (it shows that
+ * namespace's interfaces, not the host's); the kernel allows it when that namespace belongs to
+ * our user namespace (or we are root), and refuses with EPERM otherwise. Else, and with the
+ * host's network, the host's /sys bound read-only, which works in every case.
  */
 static void mount_sys(struct helper *h)
 {
 	struct bind b = { .mode = BIND_RO, .src = "/sys", .dst = "sys" };
 
+	if (h->spec->clone_flags & CLONE_NEWNET) {
+		mkdir_existing_ok(h, "sys");
+		if (mount("sysfs", "sys", "sysfs", PSEUDO_FS_FLAGS | MS_RDONLY, NULL) == 0)
+			return;
+		if (errno != EPERM)
+			die_errno(h, "mount", "/sys", NULL);
+	}
 	bind_one(h, &b);
 }
 

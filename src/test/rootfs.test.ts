@@ -1,0 +1,318 @@
+/**
+ * `nsbox run --rootfs DIR`: the "On Unsharing Namespaces, Part One" tutorial (a rootfs, a pid
+ * namespace with its own /proc, a mount namespace whose mounts stay inside) as assertions, plus
+ * what nsbox adds (pivot_root, /dev, --overlay, --ro, --net, hostname), as root and as the
+ * unprivileged nsboxtest. The rootfs is Debian's busybox-static, built the README's way.
+ */
+import { before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import { hostname as hostHostname } from 'node:os';
+import { join } from 'node:path';
+import {
+  type LeakScope,
+  type RunOptions,
+  type RunResult,
+  type SkipContext,
+  describeResult,
+  mountinfo,
+  processesWithToken,
+  requireCapability,
+  requireRoot,
+  requireTestUser,
+  runNsboxCommand,
+  startNsboxCommand,
+  testUser,
+  tmpdir,
+  useFileLeakCheck,
+  waitFor,
+  withScope,
+} from './harness.js';
+
+useFileLeakCheck();
+
+const BUSYBOX = '/bin/busybox';
+
+/**
+ * The README's recipe: busybox and one relative link per applet (`busybox --install -s DIR`
+ * would write absolute links to the host's path), plus the mount points and the files the
+ * shared network binds on.
+ */
+export function buildBusyboxRootfs(dir: string): void {
+  fs.mkdirSync(join(dir, 'bin'), { recursive: true });
+  fs.copyFileSync(BUSYBOX, join(dir, 'bin', 'busybox'));
+  fs.chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+  const list = spawnSync(BUSYBOX, ['--list'], { encoding: 'utf8' });
+  if (list.status !== 0) throw new Error(`busybox --list: ${list.stderr}`);
+  for (const applet of list.stdout.split('\n').filter((a) => a && a !== 'busybox')) fs.symlinkSync('busybox', join(dir, 'bin', applet));
+  for (const d of ['proc', 'dev', 'sys', 'tmp', 'etc', 'root']) fs.mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(join(dir, 'etc', 'hosts'), '');
+  fs.writeFileSync(join(dir, 'etc', 'resolv.conf'), '');
+  fs.writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+}
+
+/** Every path, mode, link target and content hash under `dir`: equal trees, equal strings. */
+export function treeHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const p = join(dir, rel);
+    const st = fs.lstatSync(p);
+    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
+    if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
+    else if (st.isFile()) h.update(fs.readFileSync(p));
+    else if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(join(rel, e));
+    h.update('\n');
+  };
+  walk('.');
+  return h.digest('hex');
+}
+
+type As = 'root' | 'user';
+const AS: As[] = ['root', 'user'];
+
+/** The rootfs of each run: root's, and nsboxtest's own copy (as `nsbox rootfs import` makes it). */
+const ROOTFS: Record<As, string> = { root: '', user: '' };
+before(() => {
+  if (!fs.existsSync(BUSYBOX)) return;
+  ROOTFS.root = join(tmpdir(), 'box');
+  buildBusyboxRootfs(ROOTFS.root);
+  // Mapped to root inside, nsboxtest can write only to what it owns outside: a rootless
+  // container's rootfs belongs to its user. The parent directory stays root's.
+  const u = testUser();
+  if (typeof u === 'string') return;
+  ROOTFS.user = join(tmpdir(), 'box');
+  buildBusyboxRootfs(ROOTFS.user);
+  const chown = spawnSync('chown', ['-hR', `${u.uid}:${u.gid}`, ROOTFS.user]);
+  if (chown.status !== 0) throw new Error(`chown: ${String(chown.stderr)}`);
+});
+
+function ready(t: SkipContext, as: As): boolean {
+  if (!requireRoot(t)) return false;
+  if (!requireCapability(t, fs.existsSync(BUSYBOX), 'busybox-static is not installed (/bin/busybox)')) return false;
+  return as === 'root' || requireTestUser(t) !== undefined;
+}
+
+function runIn(scope: LeakScope, as: As, opts: string[], program: string[], o: RunOptions = {}): Promise<RunResult> {
+  return runNsboxCommand('run', ['--rootfs', ROOTFS[as], ...opts, '--', ...program], { scope, asUser: as === 'user', ...o });
+}
+
+function ok(r: RunResult): void {
+  assert.equal(r.code, 0, describeResult(r));
+}
+
+/** Start a container whose program ends in `sleep 1000`; returns the sleep's host pid. */
+async function startSleeper(scope: LeakScope, as: As, opts: string[], script: string): Promise<{ pid: number; stop(): Promise<RunResult> }> {
+  const running = startNsboxCommand('run', ['--rootfs', ROOTFS[as], ...opts, '--', '/bin/sh', '-c', `${script}; exec sleep 1000`], { scope, asUser: as === 'user' });
+  const sleeper = await waitFor(() => processesWithToken(scope.token).find((p) => p.comm === 'sleep'), 10_000, 'the container sleep');
+  return {
+    pid: sleeper.pid,
+    async stop() {
+      running.kill('SIGTERM');
+      return running.result;
+    },
+  };
+}
+
+describe('nsbox run --rootfs: the tutorial, step by step', () => {
+  for (const as of AS) {
+    it(`[${as}] ps shows pid 1 (the init) and itself only`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const r = await runIn(scope, as, [], ['ps', '-o', 'pid,comm']);
+        ok(r);
+        const rows = r.stdout.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+        assert.deepEqual(rows, [['1', 'nsbox-helper'], ['2', 'ps']], describeResult(r));
+      });
+    });
+
+    it(`[${as}] /proc/<pid>/root on the host is the rootfs; the container's mounts are its own`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const s = await startSleeper(scope, as, [], 'true');
+        // The seed's chroot shows `/proc/PID/root -> /root/rootfs`. After pivot_root the old root
+        // is detached, so the link reads `/` from here (as with bubblewrap): the root is a mount
+        // the host's namespace cannot name. What it leads to is the rootfs, file for file.
+        const inRoot = fs.statSync(`/proc/${s.pid}/root/bin/busybox`);
+        const inDir = fs.statSync(join(ROOTFS[as], 'bin', 'busybox'));
+        assert.deepEqual([inRoot.dev, inRoot.ino], [inDir.dev, inDir.ino]);
+        assert.deepEqual(fs.readdirSync(`/proc/${s.pid}/root/bin`).sort(), fs.readdirSync(join(ROOTFS[as], 'bin')).sort());
+        // As the seed's `cat /proc/PID/mounts`: only what the container mounted, none of the host's.
+        const points = mountinfo(s.pid).map((m) => m.mountpoint);
+        for (const p of points) assert.match(p, /^\/(proc|dev(\/.*)?|sys(\/.*)?|tmp|etc\/resolv\.conf|etc\/hosts)?$/, `unexpected mount ${p}`);
+        assert.equal(points.filter((p) => p === '/').length, 1);
+        await s.stop();
+      });
+    });
+
+    it(`[${as}] the host root is unreachable: no .. escape, no old root, no leaked fd or cwd`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const marker = join(scope.tmpdir(), 'host-marker');
+        fs.writeFileSync(marker, 'outside\n');
+        const script = [
+          'cd /; cd ../../..; echo "pwd=$(pwd)"',
+          '[ "$(ls)" = "$(ls /)" ] && echo same-listing',
+          `[ -e ${marker} ] && echo MARKER-VISIBLE`,
+          '[ -e /proc/1/root/proc/1/root/bin/busybox ] && echo init-root-is-ours',
+          'echo "cwd=$(readlink /proc/self/cwd) init-cwd=$(readlink /proc/1/cwd) init-root=$(readlink /proc/1/root)"',
+          // The shell's fds and init's: stdio and pipes only, no directory.
+          'for f in /proc/$$/fd/* /proc/1/fd/*; do l=$(readlink $f); [ -d "$f" ] && echo "DIR-FD $f -> $l"; done',
+          'echo "init-fds=$(ls /proc/1/fd | wc -l)"',
+          'grep -c . /proc/self/mountinfo >/dev/null && awk \'$5 == "/" { n++ } END { print "root-mounts=" n }\' /proc/self/mountinfo',
+        ].join('; ');
+        const r = await runIn(scope, as, [], ['/bin/sh', '-c', script]);
+        ok(r);
+        assert.match(r.stdout, /^pwd=\/$/m);
+        assert.match(r.stdout, /^same-listing$/m);
+        assert.doesNotMatch(r.stdout, /MARKER-VISIBLE|DIR-FD/, describeResult(r));
+        assert.match(r.stdout, /^init-root-is-ours$/m);
+        assert.match(r.stdout, /^cwd=\/ init-cwd=\/ init-root=\/$/m);
+        // init keeps stdio and its status pipe, nothing else.
+        assert.match(r.stdout, /^init-fds=4$/m, describeResult(r));
+        assert.match(r.stdout, /^root-mounts=1$/m);
+      });
+    });
+
+    it(`[${as}] mounts made inside are absent from the host's mountinfo`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const hostBefore = mountinfo().length;
+        const s = await startSleeper(scope, as, ['--overlay'], 'mkdir /source /target && touch /source/CIAO && mount --bind /source /target && ls /target > /tmp/seen');
+        const inside = mountinfo(s.pid).map((m) => m.mountpoint);
+        assert.ok(inside.includes('/target'), inside.join('\n'));
+        assert.deepEqual(mountinfo().filter((m) => m.mountpoint.startsWith(ROOTFS[as]) || m.mountpoint.endsWith('/target')), []);
+        assert.equal(mountinfo().length, hostBefore);
+        await s.stop();
+        assert.equal(fs.existsSync(join(ROOTFS[as], 'source')), false, 'the overlay kept the rootfs unchanged');
+      });
+    });
+
+    it(`[${as}] --overlay: writes work inside, the rootfs is byte-for-byte unchanged`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const before = treeHash(ROOTFS[as]);
+        const script = 'echo new > /etc/new && rm /bin/cat && mkdir -p /var/lib/x && echo more >> /etc/passwd && ls /etc/new /var/lib/x && [ ! -e /bin/cat ] && echo done';
+        const r = await runIn(scope, as, ['--overlay'], ['/bin/sh', '-c', script]);
+        ok(r);
+        assert.match(r.stdout, /^done$/m);
+        assert.equal(treeHash(ROOTFS[as]), before);
+        // With a directory: the changes land in DIR/upper, the rootfs still unchanged.
+        const upper = scope.tmpdir({ writableByUser: true });
+        const r2 = await runIn(scope, as, [`--overlay=${upper}`], ['/bin/sh', '-c', 'echo kept > /etc/kept']);
+        ok(r2);
+        assert.equal(fs.readFileSync(join(upper, 'upper', 'etc', 'kept'), 'utf8'), 'kept\n');
+        assert.equal(treeHash(ROOTFS[as]), before);
+      });
+    });
+
+    it(`[${as}] --ro refuses writes to the root; /tmp stays writable`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const before = treeHash(ROOTFS[as]);
+        const r = await runIn(scope, as, ['--ro'], ['/bin/sh', '-c', 'touch /etc/x 2>&1; echo t > /tmp/t && cat /tmp/t']);
+        ok(r);
+        assert.match(r.stdout, /Read-only file system/);
+        assert.match(r.stdout, /^t$/m);
+        assert.equal(treeHash(ROOTFS[as]), before);
+      });
+    });
+
+    it(`[${as}] /dev nodes work; devpts, shm and the fd links are there`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const script = [
+          'head -c 4 /dev/urandom | wc -c',
+          'head -c 3 /dev/zero | wc -c',
+          'echo > /dev/null && echo null-ok',
+          'echo x > /dev/full 2>/dev/null || echo full-refuses',
+          '[ -c /dev/random ] && [ -c /dev/tty ] && echo nodes',
+          '[ -d /dev/pts ] && [ "$(readlink /dev/ptmx)" = pts/ptmx ] && echo ptmx',
+          'echo s > /dev/shm/s && echo shm',
+          '[ "$(readlink /dev/stdout)" = /proc/self/fd/1 ] && [ "$(readlink /dev/fd)" = /proc/self/fd ] && echo links',
+        ].join('; ');
+        const r = await runIn(scope, as, [], ['/bin/sh', '-c', script]);
+        ok(r);
+        assert.equal(r.stdout, '4\n3\nnull-ok\nfull-refuses\nnodes\nptmx\nshm\nlinks\n', describeResult(r));
+      });
+    });
+
+    it(`[${as}] --net: the loopback answers; without it the host's network is shared`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const script = 'ip addr show lo | grep -q "UP" && echo lo-up; (nc -l -p 7777 > /tmp/got &); sleep 0.3; echo hello | nc -w 1 127.0.0.1 7777; sleep 0.3; cat /tmp/got; ls /sys/class/net';
+        const r = await runIn(scope, as, ['--net'], ['/bin/sh', '-c', script]);
+        ok(r);
+        assert.equal(r.stdout, 'lo-up\nhello\nlo\n', describeResult(r));
+        const hostNet = fs.readlinkSync('/proc/self/ns/net');
+        const r2 = await runIn(scope, as, [], ['/bin/sh', '-c', 'readlink /proc/self/ns/net']);
+        ok(r2);
+        assert.equal(r2.stdout.trim(), hostNet);
+      });
+    });
+
+    it(`[${as}] the hostname is isolated (default from the directory name, --hostname)`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const host = hostHostname();
+        const r = await runIn(scope, as, [], ['/bin/sh', '-c', 'hostname; hostname doody; hostname']);
+        ok(r);
+        assert.equal(r.stdout, 'box\ndoody\n');
+        assert.equal(hostHostname(), host);
+        const r2 = await runIn(scope, as, ['--hostname', 'named'], ['hostname']);
+        ok(r2);
+        assert.equal(r2.stdout, 'named\n');
+      });
+    });
+
+    it(`[${as}] --bind, --ro-bind, --tmpfs, --env, --cwd, --uid/--gid`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const rw = scope.tmpdir({ writableByUser: true });
+        const ro = scope.tmpdir();
+        fs.writeFileSync(join(ro, 'f'), 'ro-content\n');
+        const opts = ['--overlay', '--bind', rw, '/mnt/rw', '--ro-bind', ro, '/mnt/ro', '--tmpfs', '/data:1m', '--env', 'GREETING=hi', '--cwd', '/mnt/rw', '--uid', '1000', '--gid', '100'];
+        const script = 'echo w > written; cat /mnt/ro/f; echo x > /mnt/ro/g 2>/dev/null || echo ro-refused; echo "$GREETING $(pwd) $(id -u):$(id -g)"; df -k /data | awk \'NR==2 { print $2 }\'';
+        const r = await runIn(scope, as, opts, ['/bin/sh', '-c', script]);
+        ok(r);
+        assert.equal(r.stdout, 'ro-content\nro-refused\nhi /mnt/rw 1000:100\n1024\n', describeResult(r));
+        assert.equal(fs.readFileSync(join(rw, 'written'), 'utf8'), 'w\n');
+      });
+    });
+
+    it(`[${as}] exit status and errors: the program's code, 127 for a missing program, a bad rootfs`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const r = await runIn(scope, as, [], ['/bin/sh', '-c', 'exit 7']);
+        assert.equal(r.code, 7);
+        const r2 = await runIn(scope, as, [], ['/no/such']);
+        assert.equal(r2.code, 127);
+        assert.match(r2.stderr, /failed to execute \/no\/such: No such file or directory/);
+        const r3 = await runNsboxCommand('run', ['--rootfs', join(scope.tmpdir(), 'missing'), '--', '/bin/true'], { scope, asUser: as === 'user' });
+        assert.equal(r3.code, 1);
+        assert.match(r3.stderr, /^nsbox run: cannot open .*missing: No such file or directory$/m);
+      });
+    });
+  }
+});
+
+describe('nsbox run --rootfs: command line', () => {
+  it('usage errors', async (t) => {
+    if (!requireRoot(t)) return;
+    await withScope(async (scope) => {
+      const r = await runNsboxCommand('run', ['--ro', '--', 'true'], { scope });
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /no --rootfs given/);
+      const r2 = await runNsboxCommand('run', ['--rootfs', '/x', '--bogus'], { scope });
+      assert.equal(r2.code, 1);
+      assert.match(r2.stderr, /unrecognized option '--bogus'/);
+      const r3 = await runNsboxCommand('run', ['--rootfs', '/x', '--net=bogus', 'true'], { scope });
+      assert.equal(r3.code, 1);
+      assert.match(r3.stderr, /--net: unknown mode 'bogus'/);
+      const r4 = await runNsboxCommand('run', ['--help'], { scope });
+      assert.equal(r4.code, 0);
+      assert.match(r4.stdout, /--rootfs DIR/);
+    });
+  });
+});
