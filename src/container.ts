@@ -34,6 +34,8 @@ export interface ContainerChoices {
   /** uid/gid of the program inside (default 0 with a user namespace, else unchanged). */
   uid?: number;
   gid?: number;
+  /** A user namespace even as root (always one otherwise). */
+  user?: boolean;
   /** The caller's effective uid (default `process.geteuid()`): root needs no user namespace. */
   callerUid?: number;
 }
@@ -100,7 +102,7 @@ export function containerOptions(rootfs: string, choices: ContainerChoices = {})
     forwardSignals: FORWARDED,
     hostname: choices.hostname ?? hostnameFromPath(dir),
   };
-  if (callerUid !== 0) o.user = true;
+  if (callerUid !== 0 || choices.user) o.user = true;
   if (o.user) {
     o.insideUid = choices.uid ?? 0;
     o.insideGid = choices.gid ?? 0;
@@ -136,8 +138,9 @@ export function spawnContainer(
   args: readonly string[] = [],
   options: Omit<SpawnOptions, 'cwd' | 'uid' | 'gid'> & ContainerChoices = {},
 ): SandboxedChildProcess {
-  const { overlay, readOnly, mounts, net, cgroup, timeOffsets, hostname, cwd, uid, gid, callerUid, ...rest } = options;
+  const { overlay, readOnly, mounts, net, cgroup, timeOffsets, hostname, cwd, uid, gid, callerUid, user, ...rest } = options;
   const choices: ContainerChoices = {};
+  if (user !== undefined) choices.user = user;
   if (overlay !== undefined) choices.overlay = overlay;
   if (readOnly !== undefined) choices.readOnly = readOnly;
   if (mounts !== undefined) choices.mounts = mounts;
