@@ -23,6 +23,8 @@ import {
   envSet,
   hostnameClear,
   hostnameSet,
+  rootfsClear,
+  rootfsSet,
   shellQuote,
   timeClear,
   timeList,
@@ -59,6 +61,7 @@ Commands:
  bind list|clear               print the bind mounts by index (JSON) / remove them all
  hostname set NAME|clear|show  the hostname in the new UTS namespace
  cwd set DIR|clear|show        the program's working directory
+ rootfs set DIR|clear|show     run as a container from this root file system
  command set PROGRAM [ARGS...] the default program of 'nsbox run NAME'
  command clear|show
  time set monotonic=N,boottime=N
@@ -103,6 +106,8 @@ export function formatProfile(name: string, path: string, p: Profile): string {
   p.binds.forEach((b, i) => out.push(`  ${i}: ${b.mode} ${shellQuote(b.src)} -> ${shellQuote(b.dst)}`));
   out.push(`hostname: ${p.hostname ?? '(unset)'}`);
   out.push(`cwd:      ${p.cwd ?? '(unset)'}`);
+  // Only when set: the listing of profiles without a rootfs stays as it was.
+  if (p.rootfs !== undefined) out.push(`rootfs:   ${shellQuote(p.rootfs)}`);
   out.push(`command:  ${p.command ? p.command.map(shellQuote).join(' ') : '(unset)'}`);
   const t = timeList(p);
   out.push(`time:     ${t.length > 0 ? t.join(',') : '(unset)'}`);
@@ -195,9 +200,10 @@ async function runProfileNamed(name: string, args: string[], store: ProfileStore
           return badVerb('bind', verb, ['add', 'del', 'list', 'clear']);
       }
     case 'hostname':
-    case 'cwd': {
-      const set = section === 'hostname' ? hostnameSet : cwdSet;
-      const clear = section === 'hostname' ? hostnameClear : cwdClear;
+    case 'cwd':
+    case 'rootfs': {
+      const set = section === 'hostname' ? hostnameSet : section === 'cwd' ? cwdSet : (p: Profile, a: readonly string[]) => rootfsSet(p, a);
+      const clear = section === 'hostname' ? hostnameClear : section === 'cwd' ? cwdClear : rootfsClear;
       switch (verb) {
         case 'set':
           return edit((p) => set(p, rest));
@@ -243,7 +249,7 @@ async function runProfileNamed(name: string, args: string[], store: ProfileStore
           return badVerb('time', verb, ['set', 'clear', 'list']);
       }
     default:
-      return fail(`unknown command '${section}' (valid: unshare, env, bind, hostname, cwd, command, time, show, delete, copy)`);
+      return fail(`unknown command '${section}' (valid: unshare, env, bind, hostname, cwd, rootfs, command, time, show, delete, copy)`);
   }
 }
 

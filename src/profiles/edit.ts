@@ -11,6 +11,7 @@
  * One deliberate difference: FlatImage's `del all` enables everything (its set_all(true) runs for
  * del too); here `del all` removes everything, as the word says.
  */
+import { resolve as resolvePath } from 'node:path';
 import { PROFILE_UNSHARE_OPTIONS, type BindMode, type Profile, type ProfileUnshareOption } from './types.js';
 import { ProfileError, sortUnshare, validEnvKey } from './validate.js';
 
@@ -22,6 +23,7 @@ function clone(p: Profile): Profile {
   const out: Profile = { version: p.version, unshare: [...p.unshare], env: { ...p.env }, binds: p.binds.map((b) => ({ ...b })) };
   if (p.hostname !== undefined) out.hostname = p.hostname;
   if (p.cwd !== undefined) out.cwd = p.cwd;
+  if (p.rootfs !== undefined) out.rootfs = p.rootfs;
   if (p.command !== undefined) out.command = [...p.command];
   if (p.time !== undefined) out.time = { ...p.time };
   return out;
@@ -221,6 +223,25 @@ export function hostnameSet(p: Profile, args: readonly string[]): Profile {
 export function hostnameClear(p: Profile): Profile {
   const out = clone(p);
   delete out.hostname;
+  return out;
+}
+
+/**
+ * `rootfs set DIR`: run the profile as a container from DIR. A relative DIR is made absolute
+ * now (against the caller's directory), unless it holds a `$VAR`, expanded at run time.
+ */
+export function rootfsSet(p: Profile, args: readonly string[], cwd: string = process.cwd()): Profile {
+  if (args.length !== 1) usage('rootfs set: expected one DIR');
+  const dir = args[0]!;
+  if (dir === '' || dir.includes('\0')) usage('rootfs set: DIR must not be empty');
+  const out = clone(p);
+  out.rootfs = dir.startsWith('/') || dir.includes('$') ? dir : resolvePath(cwd, dir);
+  return out;
+}
+
+export function rootfsClear(p: Profile): Profile {
+  const out = clone(p);
+  delete out.rootfs;
   return out;
 }
 

@@ -38,6 +38,8 @@ export {
   bindList,
   hostnameSet,
   hostnameClear,
+  rootfsSet,
+  rootfsClear,
   cwdSet,
   cwdClear,
   commandSet,

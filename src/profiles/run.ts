@@ -17,6 +17,7 @@
  * - `user` and `cgroup` are "try" options: left out (with one line on stderr) if the kernel
  *   refuses them; `user` only when nothing else needs it (as root, or alone).
  */
+import { containerOptions, type ContainerChoices } from '../container.js';
 import type { NamespaceSet } from '../namespaces.js';
 import type { SandboxOptions } from '../options.js';
 import { droppedNamespaceMessage, type DroppedNamespace } from '../report.js';
@@ -71,8 +72,36 @@ function stringEnv(env: ProfileEnv): Record<string, string> {
   return out;
 }
 
+/**
+ * A profile with a `rootfs`: a container (`containerOptions()`: mount, pid, uts, ipc, an init,
+ * a user namespace when not root, mapped to root), with the profile's net, cgroup, time
+ * offsets, hostname, cwd, binds (inside the rootfs) and environment.
+ */
+function containerProfileOptions(profile: Profile, rootfs: string, ctx: ProfileRunContext): ProfileSpawnOptions {
+  const asked = new Set<ProfileUnshareOption>(profile.unshare);
+  const choices: ContainerChoices = { callerUid: ctx.uid };
+  if (asked.has('net')) choices.net = true;
+  if (asked.has('cgroup')) choices.cgroup = true;
+  if (asked.has('user')) choices.user = true;
+  if (profile.hostname !== undefined) choices.hostname = profile.hostname;
+  if (profile.cwd !== undefined) choices.cwd = expandVars(profile.cwd, ctx.env);
+  if (asked.has('time') && profile.time) {
+    const t: { monotonic?: number; boottime?: number } = {};
+    if (profile.time.monotonic !== undefined) t.monotonic = profile.time.monotonic;
+    if (profile.time.boottime !== undefined) t.boottime = profile.time.boottime;
+    choices.timeOffsets = t;
+  }
+  const o: ProfileSpawnOptions = { ...containerOptions(rootfs, choices), env: stringEnv(ctx.env), forwardSignals: FORWARDED };
+  const binds: BindSpec[] = profile.binds.map((b) => ({ mode: b.mode, src: expandVars(b.src, ctx.env), dst: expandVars(b.dst, ctx.env) }));
+  if (binds.length) o.binds = binds;
+  if (asked.has('cgroup')) o.tryNamespaces = ['cgroup'];
+  for (const [k, v] of Object.entries(profile.env)) o.env[k] = expandVars(v, ctx.env);
+  return o;
+}
+
 /** A profile's settings as `spawn()` options, with the defaults above. */
 export function profileToOptions(profile: Profile, ctx: ProfileRunContext): ProfileSpawnOptions {
+  if (profile.rootfs !== undefined) return containerProfileOptions(profile, expandVars(profile.rootfs, ctx.env), ctx);
   const asked = new Set<ProfileUnshareOption>(profile.unshare);
   const o: ProfileSpawnOptions = {
     env: stringEnv(ctx.env),

@@ -40,6 +40,11 @@ export interface Profile {
   hostname?: string;
   /** Working directory of the program. */
   cwd?: string;
+  /**
+   * A root file system: `nsbox run NAME` runs a container from it (`nsbox run --rootfs`'s
+   * defaults; `$VAR` expanded at run time).
+   */
+  rootfs?: string;
   /** Default program and arguments (FlatImage's boot command), used when `nsbox run` gets none. */
   command?: string[];
   /** Time namespace offsets in seconds. */

@@ -70,7 +70,7 @@ export function validateProfileName(name: string): void {
 }
 
 const BIND_MODES: readonly BindMode[] = ['ro', 'rw', 'dev'];
-const PROFILE_KEYS = new Set(['version', 'unshare', 'env', 'binds', 'hostname', 'cwd', 'command', 'time']);
+const PROFILE_KEYS = new Set(['version', 'unshare', 'env', 'binds', 'hostname', 'cwd', 'rootfs', 'command', 'time']);
 
 /** Whether `key` can be an environment variable name of a profile (non-empty, no `=`, no NUL). */
 export function validEnvKey(key: string): boolean {
@@ -148,7 +148,7 @@ export function validateProfile(value: unknown, source?: string): Profile {
   }
 
   const out: Profile = { version: PROFILE_VERSION, unshare: sortUnshare(unshare), env, binds };
-  const str = (k: 'hostname' | 'cwd'): void => {
+  const str = (k: 'hostname' | 'cwd' | 'rootfs'): void => {
     const v = value[k];
     if (v === undefined) return;
     if (typeof v !== 'string' || v === '' || v.includes('\0')) fail(`"${k}" must be a non-empty string`);
@@ -156,6 +156,7 @@ export function validateProfile(value: unknown, source?: string): Profile {
   };
   str('hostname');
   str('cwd');
+  str('rootfs');
   if (value.command !== undefined) {
     const c = value.command;
     if (!Array.isArray(c) || c.length === 0 || !c.every((a) => typeof a === 'string' && !a.includes('\0')) || c[0] === '') {
@@ -200,6 +201,7 @@ export function serializeProfile(p: Profile): string {
   const out: Record<string, unknown> = { version: v.version, unshare: v.unshare, env, binds: v.binds.map((b) => ({ mode: b.mode, src: b.src, dst: b.dst })) };
   if (v.hostname !== undefined) out.hostname = v.hostname;
   if (v.cwd !== undefined) out.cwd = v.cwd;
+  if (v.rootfs !== undefined) out.rootfs = v.rootfs;
   if (v.command !== undefined) out.command = v.command;
   if (v.time !== undefined) {
     const t: Record<string, number> = {};

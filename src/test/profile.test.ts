@@ -263,7 +263,7 @@ describe('errors: one line, exit 1, nothing changed', () => {
     const cases: [string[], RegExp][] = [
       [[], /missing profile name or 'list'/],
       [['app'], /missing command after the profile name/],
-      [['app', 'frob'], /unknown command 'frob' \(valid: unshare, env, bind, hostname, cwd, command, time, show, delete, copy\)/],
+      [['app', 'frob'], /unknown command 'frob' \(valid: unshare, env, bind, hostname, cwd, rootfs, command, time, show, delete, copy\)/],
       [['app', 'env', 'add', 'NOEQ'], /env add: expected KEY=VALUE, got 'NOEQ'/],
       [['app', 'env', 'add'], /env add: no KEY=VALUE given/],
       [['app', 'env', 'del'], /env del: no KEY given/],

@@ -7,6 +7,10 @@ import assert from 'node:assert/strict';
 import { buildSpec, SandboxOptionError, type SandboxOptions } from '../options.js';
 import { encodeSpec } from '../spec.js';
 import { containerOptions, hostnameFromPath } from '../container.js';
+import { profileToOptions } from '../profiles/run.js';
+import { rootfsClear, rootfsSet } from '../profiles/edit.js';
+import { parseProfileText, serializeProfile, ProfileError } from '../profiles/validate.js';
+import { emptyProfile } from '../profiles/types.js';
 import { parseRootfsArgs, parseTmpfsArg, RootfsUsageError } from '../cli/run-rootfs.js';
 
 const ctx = { parentPid: 1, euid: 1000, egid: 1000 };
@@ -129,5 +133,29 @@ describe('nsbox run --rootfs argv', () => {
     assert.throws(() => parseRootfsArgs(['--rootfs', 'r', '--uid', 'x', 'ls'], {}), /invalid id/);
     assert.throws(() => parseRootfsArgs(['--rootfs', 'r', '--env', 'novalue', 'ls'], {}), /K=V/);
     assert.equal(parseRootfsArgs(['--rootfs', 'r', '-h'], {}), 'help');
+  });
+});
+
+describe('profiles: the rootfs setting', () => {
+  it('rootfs set makes a relative DIR absolute (not one with $VAR), clear removes it, the file keeps it', () => {
+    const p = rootfsSet(emptyProfile(), ['r'], '/home/u');
+    assert.equal(p.rootfs, '/home/u/r');
+    assert.equal(rootfsSet(emptyProfile(), ['$HOME/r']).rootfs, '$HOME/r');
+    assert.equal(rootfsClear(p).rootfs, undefined);
+    assert.throws(() => rootfsSet(emptyProfile(), []), ProfileError);
+    assert.throws(() => rootfsSet(emptyProfile(), ['']), ProfileError);
+    const text = serializeProfile(p);
+    assert.match(text, /"rootfs": "\/home\/u\/r"/);
+    assert.equal(parseProfileText(text).rootfs, '/home/u/r');
+    assert.throws(() => parseProfileText('{"version":1,"unshare":[],"env":{},"binds":[],"rootfs":""}'), ProfileError);
+  });
+
+  it('profileToOptions: a container from the expanded rootfs with the profile settings', () => {
+    const p = { ...rootfsSet(emptyProfile(), ['$HOME/r']), unshare: ['net' as const], hostname: 'h', binds: [{ mode: 'ro' as const, src: '/a', dst: '/b' }] };
+    const o = profileToOptions(p, { env: { HOME: '/home/u' }, uid: 1000 });
+    assert.equal(o.rootfs, '/home/u/r');
+    assert.deepEqual([o.mount, o.pid, o.uts, o.ipc, o.user, o.net, o.loopback, o.init, o.hostname], [true, true, true, true, true, true, true, true, 'h']);
+    assert.deepEqual(o.binds, [{ mode: 'ro', src: '/a', dst: '/b' }]);
+    assert.doesNotThrow(() => buildSpec('/bin/true', [], o, ctx));
   });
 });

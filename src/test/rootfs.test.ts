@@ -297,6 +297,36 @@ describe('nsbox run --rootfs: the tutorial, step by step', () => {
   }
 });
 
+describe('a profile with a rootfs: nsbox profile NAME rootfs set DIR, nsbox run NAME', () => {
+  for (const as of AS) {
+    it(`[${as}] runs as a container, with the profile's hostname, env, binds and net`, async (t) => {
+      if (!ready(t, as)) return;
+      await withScope(async (scope) => {
+        const dir = scope.tmpdir({ writableByUser: true });
+        const cli = async (...a: string[]): Promise<RunResult> => {
+          const r = await runNsboxCommand('profile', ['--profile-dir', dir, 'box', ...a], { scope, asUser: as === 'user' });
+          ok(r);
+          return r;
+        };
+        await cli('rootfs', 'set', ROOTFS[as]);
+        assert.equal((await cli('rootfs', 'show')).stdout, `${ROOTFS[as]}\n`);
+        await cli('unshare', 'add', 'net');
+        await cli('hostname', 'set', 'profiled');
+        await cli('env', 'add', 'WHO=profile');
+        const shared = scope.tmpdir();
+        fs.writeFileSync(join(shared, 'f'), 'bound\n');
+        await cli('bind', 'add', 'ro', shared, '/srv');
+        const script = 'echo "$(hostname) $WHO $(cat /srv/f)"; ls /sys/class/net; echo "pid $$"; cat /proc/1/comm';
+        const r = await runNsboxCommand('run', ['--profile-dir', dir, 'box', '/bin/sh', '-c', script], { scope, asUser: as === 'user' });
+        ok(r);
+        assert.equal(r.stdout, 'profiled profile bound\nlo\npid 2\nnsbox-helper\n', describeResult(r));
+        await cli('rootfs', 'clear');
+        assert.equal((await cli('rootfs', 'show')).stdout, '');
+      });
+    });
+  }
+});
+
 describe('nsbox run --rootfs: command line', () => {
   it('usage errors', async (t) => {
     if (!requireRoot(t)) return;
