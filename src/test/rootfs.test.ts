@@ -252,6 +252,27 @@ describe('nsbox run --rootfs: the tutorial, step by step', () => {
       });
     });
 
+    it(`[${as}] --net=user: a default route through pasta or slirp4netns, stopped afterwards`, async (t) => {
+      if (!ready(t, as)) return;
+      const tool = ['/usr/bin/pasta', '/usr/bin/slirp4netns'].some((f) => fs.existsSync(f));
+      if (!requireCapability(t, tool, 'neither pasta (passt) nor slirp4netns is installed')) return;
+      // Rootless, the tool opens /dev/net/tun as the caller: Debian makes it 0666, some hosts 0600.
+      const tun = fs.statSync('/dev/net/tun', { throwIfNoEntry: false });
+      // Not a capability nsbox lacks but the host's policy (this VM has 0600), so a skip even in CI.
+      if (as === 'user' && !(tun !== undefined && (tun.mode & 0o006) === 0o006)) {
+        t.skip('/dev/net/tun is not readable and writable by other users on this host');
+        return;
+      }
+      await withScope(async (scope) => {
+        const script = 'for i in $(seq 100); do ip route | grep -q default && break; sleep 0.05; done; ip route | grep -c default; readlink /proc/self/ns/net';
+        const r = await runIn(scope, as, ['--net=user'], ['/bin/sh', '-c', script]);
+        ok(r);
+        const [routes, netns] = r.stdout.trim().split('\n');
+        assert.equal(routes, '1', describeResult(r));
+        assert.notEqual(netns, fs.readlinkSync('/proc/self/ns/net'));
+      });
+    });
+
     it(`[${as}] the hostname is isolated (default from the directory name, --hostname)`, async (t) => {
       if (!ready(t, as)) return;
       await withScope(async (scope) => {
