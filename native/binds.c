@@ -72,13 +72,13 @@ static void make_destination(struct helper *h, const struct bind *b, bool src_is
  * noexec of mounts that came from a more privileged namespace: a remount that drops one is
  * refused (EPERM). Atime flags are kept by the kernel when none is given.
  */
-static unsigned long locked_flags(struct helper *h, const char *dst)
+unsigned long mount_locked_flags(struct helper *h, const char *dst, const char *step)
 {
 	struct statfs sfs;
 	unsigned long flags = 0;
 
 	if (statfs(dst, &sfs) < 0)
-		die_errno(h, "bind-remount", dst, NULL);
+		die_errno(h, step, dst, NULL);
 	if (sfs.f_flags & NSBOX_ST_NOSUID)
 		flags |= MS_NOSUID;
 	if (sfs.f_flags & NSBOX_ST_NODEV)
@@ -102,7 +102,7 @@ static void restrict_bind(struct helper *h, const struct bind *b)
 
 	if (b->mode == BIND_DEV)
 		return;
-	if (mount("none", b->dst, NULL, flags | locked_flags(h, b->dst), NULL) < 0)
+	if (mount("none", b->dst, NULL, flags | mount_locked_flags(h, b->dst, "bind-remount"), NULL) < 0)
 		die_errno(h, "bind-remount", b->dst, NULL);
 	memset(&attr, 0, sizeof(attr));
 	attr.attr_set = MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0);

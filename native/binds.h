@@ -17,4 +17,10 @@ void binds_apply(struct helper *h);
  */
 void bind_one(struct helper *h, const struct bind *b);
 
+/*
+ * The nosuid/nodev/noexec flags of the mount at `path`, which a remount inside a user namespace
+ * must repeat (the kernel locks them); `step` names a statfs failure.
+ */
+unsigned long mount_locked_flags(struct helper *h, const char *path, const char *step);
+
 #endif

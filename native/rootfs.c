@@ -207,18 +207,9 @@ static void switch_root(struct helper *h)
 /* Only the root mount itself: /proc, /dev, /tmp and the binds keep their own flags. */
 static void root_readonly(struct helper *h)
 {
-	struct statfs sfs;
-	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY;
-
-	if (statfs("/", &sfs) < 0)
-		die_errno(h, "rootfs-ro", NULL, NULL);
 	/* Locked flags in a user namespace must be repeated, or the remount is refused. */
-	if (sfs.f_flags & NSBOX_ST_NOSUID)
-		flags |= MS_NOSUID;
-	if (sfs.f_flags & NSBOX_ST_NODEV)
-		flags |= MS_NODEV;
-	if (sfs.f_flags & NSBOX_ST_NOEXEC)
-		flags |= MS_NOEXEC;
+	unsigned long flags = MS_REMOUNT | MS_BIND | MS_RDONLY | mount_locked_flags(h, "/", "rootfs-ro");
+
 	if (mount("none", "/", NULL, flags, NULL) < 0)
 		die_errno(h, "rootfs-ro", NULL, NULL);
 }
