@@ -1,11 +1,8 @@
-/** `nsbox <command> ...`: the command-line entry point. */
-import { parseUnshare } from './unshare.js';
-import { runNsenter } from './nsenter.js';
-import { runLsns } from './lsns.js';
-import { runProfileCommand } from './profile.js';
-import { runProfileRun } from './run-profile.js';
-import { runCliSpec } from './run.js';
-import { runRootfsCommand } from './rootfs.js';
+/**
+ * `nsbox <command> ...`: the command-line entry point. Each command's code is imported only
+ * when that command runs: start-up is most of a CLI run, and the others pull in modules
+ * (zlib, crypto, tar, ...) that `nsbox unshare` never needs.
+ */
 import { VERSION } from '../version.js';
 
 const USAGE = `Usage:
@@ -25,6 +22,7 @@ Run 'nsbox <command> --help' for the options of a command.
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (command === 'unshare') {
+    const [{ parseUnshare }, { runCliSpec }] = await Promise.all([import('./unshare.js'), import('./run.js')]);
     const progName = 'nsbox unshare';
     const parsed = parseUnshare(rest, {
       uid: process.getuid?.() ?? 0,
@@ -44,11 +42,15 @@ async function main(argv: string[]): Promise<void> {
     await runCliSpec(progName, parsed.spec, parsed.env);
     return;
   }
-  if (command === 'nsenter') return runNsenter(rest);
-  if (command === 'lsns') return runLsns(rest);
-  if (command === 'profile') return runProfileCommand(rest);
-  if (command === 'run') return runProfileRun(rest);
-  if (command === 'rootfs') return runRootfsCommand(rest);
+  // The build makes a second, smaller bundle for `nsbox unshare` alone (scripts/bundle-cli.mjs):
+  // there the condition is the constant false, so the other commands are left out of the file.
+  if (process.env.NSBOX_CLI_UNSHARE_ONLY !== '1') {
+    if (command === 'nsenter') return (await import('./nsenter.js')).runNsenter(rest);
+    if (command === 'lsns') return (await import('./lsns.js')).runLsns(rest);
+    if (command === 'profile') return (await import('./profile.js')).runProfileCommand(rest);
+    if (command === 'run') return (await import('./run-profile.js')).runProfileRun(rest);
+    if (command === 'rootfs') return (await import('./rootfs.js')).runRootfsCommand(rest);
+  }
   if (command === '-h' || command === '--help') {
     process.stdout.write(USAGE);
     return;
