@@ -9,6 +9,7 @@ import { copyFileSync, chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnContainer } from '../dist/index.js';
+import { median, once } from './measure.mjs';
 
 const args = process.argv.slice(2);
 const runsIdx = args.indexOf('--runs');
@@ -29,20 +30,6 @@ function buildRootfs() {
   writeFileSync(join(r, 'etc', 'hosts'), '');
   return { base, rootfs: r };
 }
-
-function once(start) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = start();
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (code !== 0) reject(new Error(`exit ${code} ${signal ?? ''}`));
-      else resolve(Number(process.hrtime.bigint() - t0) / 1e6);
-    });
-  });
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const { base, rootfs } = buildRootfs();
 const ignore = { stdio: 'ignore' };

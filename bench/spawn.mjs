@@ -6,6 +6,7 @@
 import { spawn as cpSpawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { spawn as nsSpawn } from '../dist/index.js';
+import { median, once } from './measure.mjs';
 
 const args = process.argv.slice(2);
 const runsIdx = args.indexOf('--runs');
@@ -20,18 +21,6 @@ const combos = [
   { name: '-r --net', cli: ['-r', '--net'], lib: { user: true, mapRootUser: true, net: true } },
   { name: '-r -muipC --fork', cli: ['-r', '-muipC', '--fork'], lib: { user: true, mapRootUser: true, mount: true, uts: true, ipc: true, pid: true, cgroup: true, fork: true } },
 ];
-
-function once(start) {
-  return new Promise((resolve, reject) => {
-    const t0 = process.hrtime.bigint();
-    const child = start();
-    child.on('error', reject);
-    child.on('exit', (code, signal) => {
-      if (code !== 0) reject(new Error(`exit ${code} ${signal ?? ''}`));
-      else resolve(Number(process.hrtime.bigint() - t0) / 1e6);
-    });
-  });
-}
 
 async function measure(start, runs, parallel) {
   const times = [];
@@ -71,7 +60,6 @@ for (let i = 0; i < cliRuns; i++) {
   nodeTimes.push(await once(() => cpSpawn(process.execPath, ['-e', '0'], ignore)));
   cliTimes.push(await once(() => cpSpawn(process.execPath, [CLI, 'unshare', '-r', 'true'], ignore)));
 }
-const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const nodeBase = median(nodeTimes);
 const cli = median(cliTimes);
 rows.push(['node -e 0                    x1', nodeBase, '']);

@@ -188,7 +188,7 @@ int openat(int dirfd, const char *path, int flags, ...)
 
 int open(const char *path, int flags, ...)
 {
-	long mode = 0;
+	int mode = 0;
 
 	if (flags & (O_CREAT | __O_TMPFILE)) {
 		va_list ap;
@@ -197,7 +197,7 @@ int open(const char *path, int flags, ...)
 		mode = va_arg(ap, int);
 		va_end(ap);
 	}
-	return (int)SYS(__NR_openat, AT_FDCWD, path, flags, mode, 0, 0);
+	return openat(AT_FDCWD, path, flags, mode);
 }
 
 int close(int fd)

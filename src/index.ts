@@ -4,7 +4,8 @@
  * `spawn()` is `child_process.spawn` with namespace options; `run()` runs to completion.
  * See README.md for the option table.
  */
-export { spawn, spawnSpec, run, signalNumber } from './spawn.js';
+export { spawn, spawnSpec, run } from './spawn.js';
+export { signalNumber } from './signals.js';
 export type { SpawnOptions, SandboxedChildProcess, SandboxInfo, RunOptions, RunResult } from './spawn.js';
 export type { SandboxOptions } from './options.js';
 export { NamespaceError } from './errors.js';

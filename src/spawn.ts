@@ -4,7 +4,6 @@
  * it); Node's own spawn gives stdio, exit events, kill, AbortSignal and timeouts for free.
  */
 import * as cp from 'node:child_process';
-import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { NamespaceError } from './errors.js';
 import { helperPath } from './helper.js';
@@ -224,9 +223,4 @@ export function run(file: string, args: readonly string[] = [], options: RunOpti
       );
     });
   });
-}
-
-/** Signal number by name, for callers that build specs by hand. */
-export function signalNumber(name: NodeJS.Signals): number {
-  return constants.signals[name];
 }
