@@ -33,6 +33,9 @@ struct helper {
 	bool creds_changed;
 	/* `init`: pipe from pid 1 to the forking parent for the program's wait status (init.c). */
 	int init_status[2];
+	/* The network namespace is made by the parent after the fork (netns.c), and joined yet. */
+	bool net_late;
+	bool net_joined;
 };
 
 /*
