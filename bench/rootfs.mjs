@@ -33,10 +33,14 @@ function buildRootfs() {
 
 const { base, rootfs } = buildRootfs();
 const ignore = { stdio: 'ignore' };
+// Absolute paths: a PATH search by Node would charge bwrap and unshare for failed execve(2)s
+// that nsbox (whose helper path is absolute) does not pay.
+const BWRAP = '/usr/bin/bwrap';
+const UNSHARE = '/usr/bin/unshare';
 const contenders = {
   nsbox: () => spawnContainer(rootfs, '/bin/true', [], { user: true, net: true, stdio: 'ignore' }),
-  bwrap: () => cpSpawn('bwrap', ['--unshare-all', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'], ignore),
-  unshare: () => cpSpawn('unshare', ['-rmpf', '--mount-proc', `--root=${rootfs}`, '/bin/true'], ignore),
+  bwrap: () => cpSpawn(BWRAP, ['--unshare-all', '--bind', rootfs, '/', '--proc', '/proc', '--dev', '/dev', '/bin/true'], ignore),
+  unshare: () => cpSpawn(UNSHARE, ['-rmpf', '--mount-proc', `--root=${rootfs}`, '/bin/true'], ignore),
   'spawn(true)': () => cpSpawn('/bin/true', [], ignore),
 };
 const times = Object.fromEntries(Object.keys(contenders).map((k) => [k, []]));
