@@ -11,25 +11,35 @@ void netns_defer(struct helper *h)
 	h->net_late = s->fork && (s->clone_flags & CLONE_NEWNET) && !(s->try_flags & CLONE_NEWNET);
 }
 
-/* One byte with the namespace fd attached (SCM_RIGHTS): the only way to give a child an fd. */
+/* The control buffer for one fd, aligned as a cmsghdr must be. */
+union fd_control {
+	struct cmsghdr align;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
+
+/* A message of one byte with room for one fd (SCM_RIGHTS): the only way to give a child an fd. */
+static void fd_msg_init(struct msghdr *msg, struct iovec *iov, char *byte, union fd_control *control)
+{
+	iov->iov_base = byte;
+	iov->iov_len = 1;
+	memset(control, 0, sizeof(*control));
+	memset(msg, 0, sizeof(*msg));
+	msg->msg_iov = iov;
+	msg->msg_iovlen = 1;
+	msg->msg_control = control->buf;
+	msg->msg_controllen = sizeof(control->buf);
+}
+
 static int send_fd(int sock, int fd)
 {
 	char byte = 'n';
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
+	struct iovec iov;
+	union fd_control control;
 	struct msghdr msg;
 	struct cmsghdr *c;
 	ssize_t n;
 
-	memset(&control, 0, sizeof(control));
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
+	fd_msg_init(&msg, &iov, &byte, &control);
 	c = CMSG_FIRSTHDR(&msg);
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -44,22 +54,14 @@ static int send_fd(int sock, int fd)
 static int recv_fd(int sock)
 {
 	char byte;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
+	struct iovec iov;
+	union fd_control control;
 	struct msghdr msg;
 	struct cmsghdr *c;
 	ssize_t n;
 	int fd;
 
-	memset(&control, 0, sizeof(control));
-	memset(&msg, 0, sizeof(msg));
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = control.buf;
-	msg.msg_controllen = sizeof(control.buf);
+	fd_msg_init(&msg, &iov, &byte, &control);
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
