@@ -18,6 +18,16 @@ void binds_apply(struct helper *h);
 void bind_one(struct helper *h, const struct bind *b);
 
 /*
+ * The pieces of bind_one(), for rootfs.c, which resolves destinations itself: `path` is what
+ * the syscalls act on (a /proc/self/fd/N link), `b->dst` what messages name.
+ */
+bool bind_source_is_dir(struct helper *h, const struct bind *b);
+void bind_mount_at(struct helper *h, const struct bind *b, const char *path);
+/* `ro`/`rw`: remount nodev (and read-only), extended to submounts; `path` is the bind's top. */
+void bind_restrict(struct helper *h, const struct bind *b, const char *path);
+void tmpfs_mount_at(struct helper *h, const struct bind *b, const char *path);
+
+/*
  * The nosuid/nodev/noexec flags of the mount at `path`, which a remount inside a user namespace
  * must repeat (the kernel locks them); `step` names a statfs failure.
  */

@@ -136,6 +136,8 @@ void init_become(struct helper *h)
 			sigaddset(&all, sig);
 	if (sigprocmask(SIG_BLOCK, &all, &old) < 0)
 		die_errno(h, "signals", "sigprocmask", NULL);
+	/* pid 1 lives with the program: it must not hold the caller's terminal either. */
+	new_session(h);
 	pid = fork();
 	if (pid < 0)
 		die_errno(h, "fork", NULL, NULL);
