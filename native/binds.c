@@ -41,16 +41,18 @@ static int mkdir_parents(char *path, bool last_too)
  * another user's link /tmp/x points. (An ordinary caller is safe anyway: the kernel lets it
  * create only where it may write.)
  */
-static void refuse_planted_symlinks(struct helper *h, const char *dst)
+bool planted_symlink(const char *dst)
 {
 	size_t len = strlen(dst);
 	char *path = malloc(len + 1);
 	uid_t me = geteuid();
+	bool planted = false;
 
+	/* No memory: say "refused", the caller's error path reports ENOMEM. */
 	if (!path)
-		die_errno(h, "bind-dest", dst, NULL);
+		return true;
 	memcpy(path, dst, len + 1);
-	for (size_t i = 1; i <= len; i++) {
+	for (size_t i = 1; i <= len && !planted; i++) {
 		struct stat link, dir;
 		char saved = path[i];
 		char *slash;
@@ -62,18 +64,17 @@ static void refuse_planted_symlinks(struct helper *h, const char *dst)
 			/* The directory holding the link: everything before its last '/'. */
 			slash = strrchr(path, '/');
 			*slash = '\0';
-			if (stat(slash == path ? "/" : path, &dir) < 0)
-				die_errno(h, "bind-dest", dst, NULL);
-			if ((dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH) && link.st_uid != me &&
-			    link.st_uid != dir.st_uid) {
+			if (stat(slash == path ? "/" : path, &dir) == 0 && (dir.st_mode & S_ISVTX) &&
+			    (dir.st_mode & S_IWOTH) && link.st_uid != me && link.st_uid != dir.st_uid) {
 				errno = EACCES;
-				die_errno(h, "bind-dest", dst, NULL);
+				planted = true;
 			}
 			*slash = '/';
 		}
 		path[i] = saved;
 	}
 	free(path);
+	return planted;
 }
 
 /*
@@ -94,8 +95,8 @@ static void make_destination(struct helper *h, const struct bind *b, bool src_is
 		return;
 	if (errno != ENOENT)
 		die_errno(h, "bind-dest", b->dst, NULL);
-	if (b->dst[0] == '/')
-		refuse_planted_symlinks(h, b->dst);
+	if (b->dst[0] == '/' && planted_symlink(b->dst))
+		die_errno(h, "bind-dest", b->dst, NULL);
 	path = malloc(len + 1);
 	if (!path)
 		die_errno(h, "bind-dest", b->dst, NULL);

@@ -18,6 +18,14 @@ void binds_apply(struct helper *h);
 void bind_one(struct helper *h, const struct bind *b);
 
 /*
+ * Does `path` go through a symbolic link that somebody else planted in a sticky world-writable
+ * directory (/tmp and the like)? The rule of the kernel's fs.protected_symlinks (a link there is
+ * followed only if it belongs to us or to the directory's owner), applied even where that sysctl
+ * is off, to the paths nsbox creates or mounts on outside a rootfs. True (errno EACCES): refuse.
+ */
+bool planted_symlink(const char *path);
+
+/*
  * The pieces of bind_one(), for rootfs.c, which resolves destinations itself: `path` is what
  * the syscalls act on (a /proc/self/fd/N link), `b->dst` what messages name.
  */
