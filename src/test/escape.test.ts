@@ -553,6 +553,22 @@ describe('escape: the helper\'s /proc/<pid>/exe, fds and memory are out of reach
     // The control: the probe can open a dumpable process's memory in its own namespace.
     assert.equal(answer(r.stdout, 'openr'), 'OK', describeResult(r));
   });
+  it('the init (pid 1) of nsbox run --rootfs and nsbox run NAME, seen from the program (pid 2)', async (t) => {
+    const c = ctx(t);
+    if (!c) return;
+    for (const r of [
+      await nsbox(c, ['run', '--rootfs', c.fx.rootfs, '--', '/bin/probe', 'ppid', 'parentexe', 'parentmem', 'parentfds', 'parentptrace', 'openr:/proc/self/mem']),
+      await nsbox(c, ['run', '--profile-dir', c.fx.profiles, 'all', c.fx.probe, 'ppid', 'parentexe', 'parentmem', 'parentfds', 'parentptrace', 'openr:/proc/self/mem']),
+    ]) {
+      assert.equal(r.code, 0, describeResult(r));
+      assert.equal(answer(r.stdout, 'ppid'), '1', describeResult(r));
+      refused(r, 'parentexe', 'EACCES');
+      refused(r, 'parentmem', 'EACCES');
+      refused(r, 'parentfds', 'EACCES');
+      refused(r, 'parentptrace', 'EPERM');
+      assert.equal(answer(r.stdout, 'openr'), 'OK', describeResult(r));
+    }
+  });
   it('the library\'s forking helper (spawn({ fork: true }))', async (t) => {
     const c = ctx(t);
     if (!c) return;
