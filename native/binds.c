@@ -61,15 +61,18 @@ bool planted_symlink(const char *dst)
 			continue;
 		path[i] = '\0';
 		if (fstatat(AT_FDCWD, path, &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(link.st_mode)) {
-			/* The directory holding the link: everything before its last '/'. */
+			/* The directory holding the link: before its last '/' ("." for a relative name). */
 			slash = strrchr(path, '/');
-			*slash = '\0';
-			if (stat(slash == path ? "/" : path, &dir) == 0 && (dir.st_mode & S_ISVTX) &&
-			    (dir.st_mode & S_IWOTH) && link.st_uid != me && link.st_uid != dir.st_uid) {
+			if (slash)
+				*slash = '\0';
+			if (stat(!slash ? "." : slash == path ? "/" : path, &dir) == 0 &&
+			    (dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH) && link.st_uid != me &&
+			    link.st_uid != dir.st_uid) {
 				errno = EACCES;
 				planted = true;
 			}
-			*slash = '/';
+			if (slash)
+				*slash = '/';
 		}
 		path[i] = saved;
 	}
