@@ -34,6 +34,53 @@ static int mkdir_parents(char *path, bool last_too)
 }
 
 /*
+ * A destination to be created is refused when its path goes through a symbolic link that
+ * somebody else planted in a sticky world-writable directory (/tmp and the like): the rule of
+ * the kernel's fs.protected_symlinks, applied even where that sysctl is off. Without it, a
+ * root caller binding on /tmp/x/y could be made to create directories and files wherever
+ * another user's link /tmp/x points. (An ordinary caller is safe anyway: the kernel lets it
+ * create only where it may write.)
+ */
+bool planted_symlink(const char *dst)
+{
+	size_t len = strlen(dst);
+	char *path = malloc(len + 1);
+	uid_t me = geteuid();
+	bool planted = false;
+
+	/* No memory: say "refused", the caller's error path reports ENOMEM. */
+	if (!path)
+		return true;
+	memcpy(path, dst, len + 1);
+	for (size_t i = 1; i <= len && !planted; i++) {
+		struct stat link, dir;
+		char saved = path[i];
+		char *slash;
+
+		if (saved != '/' && saved != '\0')
+			continue;
+		path[i] = '\0';
+		if (fstatat(AT_FDCWD, path, &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(link.st_mode)) {
+			/* The directory holding the link: before its last '/' ("." for a relative name). */
+			slash = strrchr(path, '/');
+			if (slash)
+				*slash = '\0';
+			if (stat(!slash ? "." : slash == path ? "/" : path, &dir) == 0 &&
+			    (dir.st_mode & S_ISVTX) && (dir.st_mode & S_IWOTH) && link.st_uid != me &&
+			    link.st_uid != dir.st_uid) {
+				errno = EACCES;
+				planted = true;
+			}
+			if (slash)
+				*slash = '/';
+		}
+		path[i] = saved;
+	}
+	free(path);
+	return planted;
+}
+
+/*
  * The destination must exist and be of the source's kind: a directory for a directory, a
  * file for anything else (bind mounts need a mount point of the same kind). It is created in
  * the underlying file system, as the caller, and stays there after the run.
@@ -50,6 +97,8 @@ static void make_destination(struct helper *h, const struct bind *b, bool src_is
 	if (stat(b->dst, &st) == 0)
 		return;
 	if (errno != ENOENT)
+		die_errno(h, "bind-dest", b->dst, NULL);
+	if (b->dst[0] == '/' && planted_symlink(b->dst))
 		die_errno(h, "bind-dest", b->dst, NULL);
 	path = malloc(len + 1);
 	if (!path)
@@ -94,7 +143,7 @@ unsigned long mount_locked_flags(struct helper *h, const char *dst, const char *
  * AT_RECURSIVE then extends it to the mounts under it (a recursive bind brings them along).
  * Before Linux 5.12 there is no mount_setattr: submounts keep their own flags.
  */
-static void restrict_bind(struct helper *h, const struct bind *b)
+void bind_restrict(struct helper *h, const struct bind *b, const char *path)
 {
 	bool ro = b->mode == BIND_RO;
 	unsigned long flags = MS_REMOUNT | MS_BIND | MS_NODEV | (ro ? MS_RDONLY : 0);
@@ -102,47 +151,56 @@ static void restrict_bind(struct helper *h, const struct bind *b)
 
 	if (b->mode == BIND_DEV)
 		return;
-	if (mount("none", b->dst, NULL, flags | mount_locked_flags(h, b->dst, "bind-remount"), NULL) < 0)
+	if (mount("none", path, NULL, flags | mount_locked_flags(h, path, "bind-remount"), NULL) < 0)
 		die_errno(h, "bind-remount", b->dst, NULL);
 	memset(&attr, 0, sizeof(attr));
 	attr.attr_set = MOUNT_ATTR_NODEV | (ro ? MOUNT_ATTR_RDONLY : 0);
-	if (syscall(SYS_mount_setattr, (long)AT_FDCWD, (long)b->dst, (long)AT_RECURSIVE, (long)&attr,
+	if (syscall(SYS_mount_setattr, (long)AT_FDCWD, (long)path, (long)AT_RECURSIVE, (long)&attr,
 		    (long)sizeof(attr)) < 0 && errno != ENOSYS)
 		die_errno(h, "bind-remount", b->dst, NULL);
 }
 
-/* A tmpfs (nosuid, nodev, mode 0755), with the size asked for. */
-static void tmpfs_one(struct helper *h, const struct bind *b)
+void tmpfs_mount_at(struct helper *h, const struct bind *b, const char *path)
 {
 	struct buf opts = { 0 };
 
-	make_destination(h, b, true);
 	buf_puts(&opts, "mode=0755");
 	if (b->size) {
 		buf_puts(&opts, ",size=");
 		buf_put_u64(&opts, b->size);
 	}
 	buf_putc(&opts, '\0');
-	if (mount("tmpfs", b->dst, "tmpfs", MS_NOSUID | MS_NODEV, opts.data) < 0)
+	if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, opts.data) < 0)
 		die_errno(h, "mount", b->dst, NULL);
 	buf_free(&opts);
 }
 
-void bind_one(struct helper *h, const struct bind *b)
+bool bind_source_is_dir(struct helper *h, const struct bind *b)
 {
 	struct stat st;
 
-	if (b->mode == BIND_TMPFS) {
-		tmpfs_one(h, b);
-		return;
-	}
 	if (stat(b->src, &st) < 0)
 		die_errno(h, "bind-source", b->src, NULL);
-	make_destination(h, b, S_ISDIR(st.st_mode));
+	return S_ISDIR(st.st_mode);
+}
+
+void bind_mount_at(struct helper *h, const struct bind *b, const char *path)
+{
 	/* MS_REC: the mounts under the source come along, as with bubblewrap's binds. */
-	if (mount(b->src, b->dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+	if (mount(b->src, path, NULL, MS_BIND | MS_REC, NULL) < 0)
 		die_errno(h, "bind", b->src, b->dst);
-	restrict_bind(h, b);
+}
+
+void bind_one(struct helper *h, const struct bind *b)
+{
+	if (b->mode == BIND_TMPFS) {
+		make_destination(h, b, true);
+		tmpfs_mount_at(h, b, b->dst);
+		return;
+	}
+	make_destination(h, b, bind_source_is_dir(h, b));
+	bind_mount_at(h, b, b->dst);
+	bind_restrict(h, b, b->dst);
 }
 
 void binds_apply(struct helper *h)

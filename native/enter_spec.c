@@ -157,6 +157,8 @@ static bool apply(struct enter_spec *es, const char *key, size_t klen, const cha
 	}
 	if (IS("keepcaps"))
 		return flag(&s->keepcaps, v);
+	if (IS("setsid"))
+		return flag(&s->setsid, v);
 	if (IS("bindsrc"))
 		return set_path(&es->bindsrc, v);
 	if (IS("bindto"))

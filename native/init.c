@@ -136,6 +136,17 @@ void init_become(struct helper *h)
 			sigaddset(&all, sig);
 	if (sigprocmask(SIG_BLOCK, &all, &old) < 0)
 		die_errno(h, "signals", "sigprocmask", NULL);
+	/* pid 1 lives with the program: it must not hold the caller's terminal either. */
+	new_session(h);
+	/*
+	 * Nor be a way out: the program shares our user namespace and credentials, so a dumpable
+	 * pid 1 could be ptrace'd, or its /proc/1/exe (the helper binary, maybe the caller's own
+	 * file) opened and kept for writing later (CVE-2019-5736). Non-dumpable, that needs
+	 * CAP_SYS_PTRACE in the caller's user namespace. Before the fork: pid 2 is covered until
+	 * its execve, which makes the program dumpable again (a new image, not ours).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)
+		die_errno(h, "dumpable", NULL, NULL);
 	pid = fork();
 	if (pid < 0)
 		die_errno(h, "fork", NULL, NULL);

@@ -17,6 +17,7 @@
 #include "netns.h"
 #include "nsinfo.h"
 #include "persist.h"
+#include "privileged.h"
 #include "process.h"
 #include "report.h"
 #include "rootfs.h"
@@ -50,6 +51,8 @@ static int unshare_main(int argc, char **argv);
 
 int main(int argc, char **argv)
 {
+	/* Before anything else: never act with more privilege than the caller has (SECURITY.md). */
+	refuse_elevated(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], ENTER_VERSION_TAG) == 0)
 		return enter_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], NSINFO_VERSION_TAG) == 0)

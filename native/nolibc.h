@@ -43,6 +43,8 @@ typedef __sighandler_t sighandler_t;
 
 extern int errno;
 extern char **environ;
+/* AT_SECURE from the auxiliary vector (rt_nolibc.c reads it at start-up). */
+extern unsigned long nsbox_rt_at_secure;
 
 /* string.h */
 void *memcpy(void *dst, const void *src, size_t n);
@@ -73,6 +75,12 @@ int fcntl(int fd, int cmd, ...);
 pid_t fork(void);
 pid_t getpid(void);
 pid_t getppid(void);
+pid_t setsid(void);
+pid_t getsid(pid_t pid);
+uid_t getuid(void);
+uid_t geteuid(void);
+gid_t getgid(void);
+gid_t getegid(void);
 int execve(const char *path, char *const argv[], char *const envp[]);
 int execvp(const char *file, char *const argv[]);
 noreturn void _exit(int status);
@@ -81,6 +89,7 @@ int setgid(gid_t gid);
 int setuid(uid_t uid);
 int chroot(const char *path);
 int mkdir(const char *path, unsigned int mode);
+int mkdirat(int dirfd, const char *path, unsigned int mode);
 int symlink(const char *target, const char *linkpath);
 int sethostname(const char *name, size_t len);
 int statfs(const char *path, struct statfs *buf);
@@ -102,10 +111,11 @@ int prctl(int option, ...);
 /* sys/ioctl.h */
 int ioctl(int fd, unsigned long request, ...);
 
-/* sys/stat.h: only the inode number and the mode (file type) are ever needed. */
+/* sys/stat.h: only the inode number, the mode and the owner are ever needed. */
 struct stat {
 	unsigned long long st_ino;
 	unsigned int st_mode;
+	uid_t st_uid;
 };
 int stat(const char *path, struct stat *st);
 int fstatat(int dirfd, const char *path, struct stat *st, int flags);

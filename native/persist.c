@@ -1,4 +1,5 @@
 #include "persist.h"
+#include "binds.h"
 #include "process.h"
 #include "util.h"
 
@@ -25,7 +26,8 @@ static void bind_all(struct helper *h, pid_t pid)
 		if (!s->persist[k])
 			continue;
 		proc_path(src, pid, ns_kinds[k].nsfile);
-		if (mount(src, s->persist[k], NULL, MS_BIND, NULL) < 0) {
+		/* A link planted by another user in /tmp must not aim the bind at a file of ours. */
+		if (planted_symlink(s->persist[k]) || mount(src, s->persist[k], NULL, MS_BIND, NULL) < 0) {
 			int err = errno;
 
 			unbind_before(s, k);

@@ -322,6 +322,16 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	int status = 0;
 	pid_t program = child;
 
+	/*
+	 * The parent outlives the program's start and may sit in its user namespace, where the
+	 * program holds every capability: non-dumpable, it cannot be ptrace'd, nor its
+	 * /proc/<pid>/{exe,fd,mem} opened, from in there (CAP_SYS_PTRACE would be needed in the
+	 * caller's user namespace, where the helper was exec'd). So nothing inside can write the
+	 * helper binary through it, use its fds, or borrow its controlling terminal (TIOCSTI).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)
+		die_errno(h, "dumpable", NULL, NULL);
+
 	/* With an init, the program is its child: its pid comes from its first message. */
 	if (h->spec->init)
 		program = init_program_pid(h, chan, &line);
@@ -344,10 +354,27 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	mirror_status(init_program_status(h, status));
 }
 
+void new_session(struct helper *h)
+{
+	if (!h->spec->setsid || setsid() >= 0)
+		return;
+	/* EPERM for a process group leader: fine if it already leads its own session. */
+	if (errno == EPERM && getsid(0) == getpid())
+		return;
+	die_errno(h, "setsid", NULL, NULL);
+}
+
 noreturn void exec_program(struct helper *h, const struct ns_inodes *ns)
 {
 	const struct spec *s = h->spec;
 	int err;
+
+	/*
+	 * Last, so nothing of ours runs after it: without a controlling terminal the program
+	 * cannot push input into the caller's (TIOCSTI, CVE-2017-5226), nor take it back
+	 * (TIOCSCTTY refuses a terminal that is another session's).
+	 */
+	new_session(h);
 
 	if (!s->fork) {
 		report_pid_ns(&h->out, h->pid, ns);

@@ -50,4 +50,7 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 /* The last step: `P`/`N` lines (without fork), re-armed death signals, execvp(3). */
 noreturn void exec_program(struct helper *h, const struct ns_inodes *ns);
 
+/* `setsid`: a new session, without a controlling terminal (a leader of its own is fine). */
+void new_session(struct helper *h);
+
 #endif

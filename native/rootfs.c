@@ -178,17 +178,164 @@ static void mount_tmp(struct helper *h)
 		die_errno(h, "mount", "/tmp", NULL);
 }
 
-/* The spec's binds and tmpfs mounts, destinations taken relative to the new root (our cwd). */
+/*
+ * Destinations inside the new root are resolved *in* it: a symlink in the rootfs (`tmp -> /etc`,
+ * `mnt -> ../../../../etc`) must lead to the rootfs's /etc, never to the host's, which is what
+ * a plain path would do before pivot_root. openat2(2) with RESOLVE_IN_ROOT treats the rootfs as
+ * "/" for absolute links and "..", and RESOLVE_NO_MAGICLINKS refuses /proc/<pid>/fd-style jumps.
+ * The mount is then made on the O_PATH fd, through /proc/self/fd/N (the kernel follows that link
+ * to the very dentry we resolved), so no second path walk can be redirected.
+ */
+struct nsbox_open_how {
+	uint64_t flags;
+	uint64_t mode;
+	uint64_t resolve;
+};
+#define NSBOX_RESOLVE_NO_MAGICLINKS 0x02
+#define NSBOX_RESOLVE_IN_ROOT 0x10
+#ifndef SYS_openat2
+#define SYS_openat2 437 /* the same number on every architecture */
+#endif
+
+/* Room for "/proc/self/fd/<int>". */
+#define FD_PATH_MAX 32
+
+static int open_in_root(int rootfd, const char *path)
+{
+	struct nsbox_open_how how = {
+		.flags = O_PATH | O_CLOEXEC,
+		.resolve = NSBOX_RESOLVE_IN_ROOT | NSBOX_RESOLVE_NO_MAGICLINKS,
+	};
+
+	return (int)syscall(SYS_openat2, (long)rootfd, (long)path, (long)&how, (long)sizeof(how));
+}
+
+static void fd_path(char *buf, int fd)
+{
+	static const char pre[] = "/proc/self/fd/";
+
+	memcpy(buf, pre, sizeof(pre) - 1);
+	buf[sizeof(pre) - 1 + fmt_u64(buf + sizeof(pre) - 1, (uint64_t)fd)] = '\0';
+}
+
+/*
+ * An O_PATH fd on `rel` (a scratch copy, relative to the new root), created if missing: missing
+ * parents as directories (0755), the last component as a directory or an empty 0644 file. A
+ * component is only ever created with mkdirat/openat in a directory resolved in the root, and
+ * never through a symbolic link (O_NOFOLLOW: a dangling link is refused, not written through).
+ */
+static int resolve_or_create(struct helper *h, int rootfd, char *rel, bool dir, const char *dst)
+{
+	int fd = open_in_root(rootfd, rel), parent = rootfd;
+	char *slash, *name = rel;
+
+	if (fd >= 0)
+		return fd;
+	if (errno != ENOENT)
+		die_errno(h, "rootfs-mkdir", dst, NULL);
+	slash = strrchr(rel, '/');
+	if (slash) {
+		*slash = '\0';
+		parent = resolve_or_create(h, rootfd, rel, true, dst);
+		*slash = '/';
+		name = slash + 1;
+	}
+	if (dir) {
+		if (mkdirat(parent, name, 0755) < 0 && errno != EEXIST)
+			die_errno(h, "rootfs-mkdir", dst, NULL);
+	} else {
+		fd = openat(parent, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0644);
+		if (fd < 0 && errno == ELOOP)
+			die(h, 1, "rootfs-dangling", 0, dst, NULL);
+		if (fd < 0)
+			die_errno(h, "rootfs-mkdir", dst, NULL);
+		close(fd);
+	}
+	if (parent != rootfd)
+		close(parent);
+	fd = open_in_root(rootfd, rel);
+	/* Still missing after EEXIST: `name` is a symlink to nowhere (it is not written through). */
+	if (fd < 0 && errno == ENOENT)
+		die(h, 1, "rootfs-dangling", 0, dst, NULL);
+	if (fd < 0)
+		die_errno(h, "rootfs-mkdir", dst, NULL);
+	return fd;
+}
+
+/* "a//b/" -> "a/b": empty components would make mkdirat(parent, "") fail. */
+static char *relative_copy(struct helper *h, const char *dst)
+{
+	size_t len = strlen(dst), n = 0;
+	char *rel = malloc(len + 2);
+
+	if (!rel)
+		die_errno(h, "rootfs-mkdir", dst, NULL);
+	for (size_t i = 0; i < len; i++)
+		if (dst[i] != '/' || (n > 0 && rel[n - 1] != '/'))
+			rel[n++] = dst[i];
+	while (n > 0 && rel[n - 1] == '/')
+		n--;
+	if (n == 0)
+		rel[n++] = '.';
+	rel[n] = '\0';
+	return rel;
+}
+
+/* One bind or tmpfs of the spec, its destination resolved in the new root. */
+static void user_mount(struct helper *h, int rootfd, const struct bind *b)
+{
+	bool dir = b->mode == BIND_TMPFS || bind_source_is_dir(h, b);
+	char *rel = relative_copy(h, b->dst);
+	char path[FD_PATH_MAX];
+	int fd = resolve_or_create(h, rootfd, rel, dir, b->dst);
+
+	fd_path(path, fd);
+	if (b->mode == BIND_TMPFS) {
+		tmpfs_mount_at(h, b, path);
+	} else {
+		bind_mount_at(h, b, path);
+		/* The fd still names the dentry under the new mount: resolve again to reach its top. */
+		close(fd);
+		fd = open_in_root(rootfd, rel);
+		if (fd < 0)
+			die_errno(h, "bind-remount", b->dst, NULL);
+		fd_path(path, fd);
+		bind_restrict(h, b, path);
+	}
+	close(fd);
+	free(rel);
+}
+
+/* The spec's binds and tmpfs mounts, in order, inside the new root (our cwd). */
 static void user_mounts(struct helper *h)
 {
-	for (size_t i = 0; i < h->spec->nbinds; i++) {
-		struct bind b = h->spec->binds[i];
+	int rootfd;
 
-		while (b.dst[0] == '/')
-			b.dst++;
-		if (b.dst[0] == '\0')
-			b.dst = ".";
-		bind_one(h, &b);
+	if (h->spec->nbinds == 0)
+		return;
+	rootfd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rootfd < 0)
+		die_errno(h, "open", h->spec->rootfs, NULL);
+	for (size_t i = 0; i < h->spec->nbinds; i++)
+		user_mount(h, rootfd, &h->spec->binds[i]);
+	close(rootfd);
+}
+
+/*
+ * /proc, /dev, /sys and /tmp are mounted by name in the new root: a symbolic link there would
+ * put the mount wherever it points, against the host's root (pivot_root has not happened yet).
+ * Refused, with the path named; a rootfs needs real directories (or none) there.
+ */
+static void refuse_symlinked_mount_points(struct helper *h)
+{
+	static const char *const points[][2] = {
+		{ "proc", "/proc" }, { "dev", "/dev" }, { "sys", "/sys" }, { "tmp", "/tmp" },
+	};
+	struct stat st;
+
+	for (size_t i = 0; i < ARRAY_SIZE(points); i++) {
+		if (fstatat(AT_FDCWD, points[i][0], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+			die(h, 1, "rootfs-symlink", 0, points[i][1], NULL);
 	}
 }
 
@@ -225,6 +372,7 @@ void rootfs_apply(struct helper *h)
 	if (!s->rootfs)
 		return;
 	root_mount(h);
+	refuse_symlinked_mount_points(h);
 	mount_proc(h);
 	mount_dev(h);
 	mount_tmp(h);

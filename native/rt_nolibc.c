@@ -132,7 +132,11 @@ int main(int argc, char **argv);
 noreturn void nsbox_rt_start(long *sp);
 
 #define AT_NULL 0
+#define AT_SECURE 23
 #define AT_RANDOM 25
+
+/* The kernel's AT_SECURE: set for setuid/setgid executables and file capabilities. */
+unsigned long nsbox_rt_at_secure;
 
 /* No arrays and no address-taken locals here: it runs before the canary exists. */
 noreturn void nsbox_rt_start(long *sp)
@@ -148,6 +152,8 @@ noreturn void nsbox_rt_start(long *sp)
 	for (aux = (unsigned long *)(envp + 1); aux[0] != AT_NULL; aux += 2)
 		if (aux[0] == AT_RANDOM)
 			canary = *(unsigned long *)aux[1] & ~0xffUL; /* a NUL byte stops string overruns */
+		else if (aux[0] == AT_SECURE)
+			nsbox_rt_at_secure = aux[1];
 	arch_setup(canary);
 	_exit(main(argc, argv));
 }
@@ -247,6 +253,36 @@ pid_t getppid(void)
 	return (pid_t)sys6(__NR_getppid, 0, 0, 0, 0, 0, 0);
 }
 
+pid_t setsid(void)
+{
+	return (pid_t)SYS(__NR_setsid, 0, 0, 0, 0, 0, 0);
+}
+
+pid_t getsid(pid_t pid)
+{
+	return (pid_t)SYS(__NR_getsid, pid, 0, 0, 0, 0, 0);
+}
+
+uid_t getuid(void)
+{
+	return (uid_t)sys6(__NR_getuid, 0, 0, 0, 0, 0, 0);
+}
+
+uid_t geteuid(void)
+{
+	return (uid_t)sys6(__NR_geteuid, 0, 0, 0, 0, 0, 0);
+}
+
+gid_t getgid(void)
+{
+	return (gid_t)sys6(__NR_getgid, 0, 0, 0, 0, 0, 0);
+}
+
+gid_t getegid(void)
+{
+	return (gid_t)sys6(__NR_getegid, 0, 0, 0, 0, 0, 0);
+}
+
 int execve(const char *path, char *const argv[], char *const envp[])
 {
 	return (int)SYS(__NR_execve, path, argv, envp, 0, 0, 0);
@@ -275,6 +311,11 @@ int chroot(const char *path)
 int mkdir(const char *path, unsigned int mode)
 {
 	return (int)SYS(__NR_mkdirat, AT_FDCWD, path, mode, 0, 0, 0);
+}
+
+int mkdirat(int dirfd, const char *path, unsigned int mode)
+{
+	return (int)SYS(__NR_mkdirat, dirfd, path, mode, 0, 0, 0);
 }
 
 int symlink(const char *target, const char *linkpath)
@@ -351,11 +392,12 @@ int fstatat(int dirfd, const char *path, struct stat *st, int flags)
 {
 	struct statx stx;
 
-	/* statx exists on every architecture (arm64 has no fstatat); we need the inode and type. */
-	if (SYS(__NR_statx, dirfd, path, flags, STATX_INO | STATX_TYPE, &stx, 0) < 0)
+	/* statx exists on every architecture (arm64 has no fstatat); inode, type and owner. */
+	if (SYS(__NR_statx, dirfd, path, flags, STATX_INO | STATX_TYPE | STATX_MODE | STATX_UID, &stx, 0) < 0)
 		return -1;
 	st->st_ino = stx.stx_ino;
 	st->st_mode = stx.stx_mode;
+	st->st_uid = stx.stx_uid;
 	return 0;
 }
 

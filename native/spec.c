@@ -357,6 +357,12 @@ static bool key_hostname(struct spec *s, const char *v)
 	return len > 0 && len <= HOSTNAME_MAX;
 }
 
+static bool key_setsid(struct spec *s, const char *v)
+{
+	s->setsid = true;
+	return strcmp(v, "1") == 0;
+}
+
 static bool key_loopback(struct spec *s, const char *v)
 {
 	s->loopback = true;
@@ -498,6 +504,7 @@ static const struct key keys[] = {
 	{ "init",        false, key_init },
 	{ "hostname",    false, key_hostname },
 	{ "loopback",    false, key_loopback },
+	{ "setsid",      false, key_setsid },
 	{ "bind",        true,  key_bind },
 	{ "bindsrc",     true,  key_bindsrc },
 	{ "binddst",     true,  key_binddst },

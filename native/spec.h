@@ -78,6 +78,8 @@ struct spec {
 	struct id_map uidmap, gidmap;
 	enum setgroups_mode setgroups;
 	bool keepcaps;
+	/* setsid(2) just before exec (and in an init): the program has no controlling terminal. */
+	bool setsid;
 	/* CLONE_NEW* flags that may be left out if unshare(2) refuses them (`tryns=`). */
 	int try_flags;
 	/* With fork and a pid namespace: the forked child stays as a minimal init (pid 1). */

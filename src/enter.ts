@@ -55,6 +55,8 @@ export interface EnterOptions extends cp.SpawnOptions {
   forwardSignals?: readonly NodeJS.Signals[] | false;
   /** The helper (and an unforked program) die with this process. Default true. */
   dieWithParent?: boolean;
+  /** setsid(2) before exec: no controlling terminal, no TIOCSTI into the caller's. Default true. */
+  newSession?: boolean;
 }
 
 const LIBRARY_FORWARDED: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM', 'SIGWINCH', 'SIGCONT'];
@@ -123,6 +125,7 @@ export function enter(target: EnterTarget, file: string, args: readonly string[]
     spec.parentDeathSignal = constants.signals.SIGKILL;
     spec.parentPid = process.pid;
   }
+  if (options.newSession ?? true) spec.newSession = true;
   return spawnHelper(spec, encodeEnterSpec, { ...options, env: plan.env });
 }
 

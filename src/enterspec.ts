@@ -46,6 +46,8 @@ export interface EnterSpec {
   setgid?: number;
   /** Permitted capabilities become ambient (with a user namespace joined). */
   keepCaps: boolean;
+  /** setsid(2) just before exec: the program has no controlling terminal (no TIOCSTI). */
+  newSession?: boolean;
   /** Every fd >= this is close-on-exec (set by spawnHelper()). */
   keepFds: number;
   file: string;
@@ -118,6 +120,7 @@ export function encodeEnterSpec(spec: EnterSpec, reportFd: number): string[] {
     out.push(`setuid=${spec.setuid}`);
   }
   if (spec.keepCaps) out.push('keepcaps=1');
+  if (spec.newSession) out.push('setsid=1');
   checkInt(spec.keepFds, 3, 0x7fffffff, 'keepfds');
   out.push(`keepfds=${spec.keepFds}`);
   if (spec.argv.length === 0) throw new RangeError('argv must hold at least argv[0]');

@@ -114,6 +114,13 @@ export interface SandboxOptions extends NamespaceSet {
    */
   insideUid?: number;
   insideGid?: number;
+  /**
+   * The program runs in a new session (setsid(2) just before exec; an init too), without a
+   * controlling terminal, so it cannot push input into the caller's terminal with TIOCSTI
+   * (CVE-2017-5226) nor send it job-control signals. Library default: true; the CLI's
+   * `nsbox unshare` never does it (util-linux), `nsbox run` does unless `--no-new-session`.
+   */
+  newSession?: boolean;
 }
 
 /** One entry of `mounts`. */
@@ -431,6 +438,7 @@ export function buildSpec(file: string, args: readonly string[], o: SandboxOptio
   if (init) spec.init = true;
   if (o.hostname !== undefined) spec.hostname = o.hostname;
   if (o.loopback) spec.loopback = true;
+  if (o.newSession) spec.newSession = true;
   if (binds.length) spec.binds = binds;
   if (rootfs !== undefined) spec.rootfs = rootfs;
   if (overlay !== undefined) spec.overlay = overlay;

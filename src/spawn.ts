@@ -66,6 +66,8 @@ function libraryDefaults(options: SpawnOptions): SandboxOptions {
     fork: Boolean(options.pid || options.persist?.pid),
     killChild: 'SIGKILL',
     forwardSignals: LIBRARY_FORWARDED,
+    // The library owns the program's terminal: no TIOCSTI into the caller's (CVE-2017-5226).
+    newSession: true,
     ...options,
   };
 }

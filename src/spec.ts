@@ -128,6 +128,8 @@ export interface SandboxSpec {
   overlay?: 'tmpfs' | string;
   /** With `rootfs`: the root mount is read-only. */
   readOnlyRoot?: boolean;
+  /** setsid(2) just before exec (and in an init): no controlling terminal (no TIOCSTI). */
+  newSession?: boolean;
   /** Make every fd >= this number close-on-exec in the sandbox (stdio and passed fds stay). */
   keepFds: number;
   /** The program: the file execvp(3) looks up, and its full argv (argv[0] included). */
@@ -245,6 +247,7 @@ export function encodeSpec(spec: SandboxSpec, reportFd: number): string[] {
     out.push(`hostname=${spec.hostname}`);
   }
   if (spec.loopback) out.push('loopback=1');
+  if (spec.newSession) out.push('setsid=1');
   for (const b of spec.binds ?? []) {
     if (b.mode === 'tmpfs') {
       checkPath(b.dst, 'tmpfs destination');

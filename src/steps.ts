@@ -61,6 +61,11 @@ export const STEP_MESSAGES = {
   'cgroup-write': 'write cgroup.procs failed',
   dumpable: 'prctl(PR_SET_DUMPABLE) failed',
   unbind: 'umount {0} failed',
+  // Hardening (SECURITY.md).
+  setsid: 'setsid failed',
+  privileged: 'the helper is setuid, setgid or has file capabilities: refusing to run (nsbox runs with its caller\'s privileges only; remove them with chmod u-s,g-s and setcap -r)',
+  'rootfs-symlink': '{0} in the new root is a symbolic link: refusing to mount on it',
+  'rootfs-dangling': 'cannot create {0} in the new root: a symbolic link on its path leads to a missing file (links are resolved inside the new root)',
 } as const;
 
 export type Step = keyof typeof STEP_MESSAGES;
@@ -125,6 +130,10 @@ export const STEP_SYSCALLS: Record<Step, string> = {
   'cgroup-write': 'write',
   dumpable: 'prctl',
   unbind: 'umount2',
+  setsid: 'setsid',
+  privileged: 'execve',
+  'rootfs-symlink': 'lstat',
+  'rootfs-dangling': 'openat2',
 };
 
 /** The message util-linux would print after `<prog>: ` (empty when nothing is printed). */

@@ -11,7 +11,7 @@ import { loadProfile } from '../profiles/store.js';
 import { ProfileError } from '../profiles/validate.js';
 import { profileToOptions } from '../profiles/run.js';
 import { runCliHelper } from './run.js';
-import { ROOTFS_USAGE, runRootfs } from './run-rootfs.js';
+import { ROOTFS_USAGE, runRootfs, sessionFlag } from './run-rootfs.js';
 
 const PROG = 'nsbox run';
 
@@ -24,6 +24,9 @@ Without a program, the profile's command runs ('nsbox profile NAME command set .
 Options:
  --profile-dir DIR  the profile directory (default: $NSBOX_PROFILE_DIR,
                     else $XDG_CONFIG_HOME/nsbox/profiles, else ~/.config/nsbox/profiles)
+ --no-new-session   keep the terminal as the program's controlling terminal (job control;
+                    the program can then inject input into it: see SECURITY.md)
+ --new-session      the default: the program runs in a new session, without one
  -h, --help         display this help
 
 Example:
@@ -35,6 +38,7 @@ interface ParsedRun {
   dir: string | undefined;
   name: string;
   program: string[];
+  newSession: boolean;
 }
 
 class UsageError extends Error {}
@@ -42,6 +46,7 @@ class UsageError extends Error {}
 /** Options come before NAME; everything after NAME (and an optional `--`) is the program. */
 function parseRunArgs(args: readonly string[]): ParsedRun | 'help' {
   let dir: string | undefined;
+  let newSession = true;
   let i = 0;
   for (; i < args.length; i++) {
     const a = args[i]!;
@@ -50,6 +55,11 @@ function parseRunArgs(args: readonly string[]): ParsedRun | 'help' {
       break;
     }
     if (a === '-h' || a === '--help') return 'help';
+    const session = sessionFlag(a);
+    if (session !== undefined) {
+      newSession = session;
+      continue;
+    }
     if (a === '--profile-dir') {
       if (i + 1 >= args.length) throw new UsageError(`option '--profile-dir' requires an argument`);
       dir = args[++i]!;
@@ -66,7 +76,7 @@ function parseRunArgs(args: readonly string[]): ParsedRun | 'help' {
   if (name === undefined) throw new UsageError('no profile name given');
   let rest = args.slice(i + 1);
   if (rest[0] === '--') rest = rest.slice(1);
-  return { dir, name, program: rest };
+  return { dir, name, program: rest, newSession };
 }
 
 function fail(message: string, usage = false): never {
@@ -77,7 +87,7 @@ function fail(message: string, usage = false): never {
 
 /** Any leading option but `--profile-dir`, `-h`/`--help` and `--` means a container from a rootfs. */
 function isRootfsRun(args: readonly string[]): boolean {
-  const a = args[0];
+  const a = args.find((x) => sessionFlag(x) === undefined);
   if (a === undefined || !a.startsWith('-') || a === '-' || a === '--') return false;
   return !(a === '-h' || a === '--help' || a === '--profile-dir' || a.startsWith('--profile-dir='));
 }
@@ -95,7 +105,7 @@ export async function runProfileRun(args: string[]): Promise<void> {
     process.stdout.write(RUN_USAGE + '\n' + ROOTFS_USAGE);
     return;
   }
-  const { dir, name, program } = parsed;
+  const { dir, name, program, newSession } = parsed;
   let profile;
   try {
     profile = await loadProfile(name, dir !== undefined ? { dir } : {});
@@ -108,6 +118,7 @@ export async function runProfileRun(args: string[]): Promise<void> {
     fail(`profile '${name}' has no command and no program was given (set one with: nsbox profile ${name} command set PROGRAM [ARGS...])`);
   }
   const options = profileToOptions(profile, { env: process.env, uid: process.geteuid?.() ?? 0 });
+  options.newSession = newSession;
   let spec;
   try {
     spec = buildSpec(argv[0]!, argv.slice(1), options, { parentPid: process.pid });

@@ -33,6 +33,9 @@ Options:
  --net=user             an isolated network namespace with outbound access through
                         pasta or slirp4netns
  --hostname NAME        hostname inside (default: from DIR's name)
+ --no-new-session       keep the terminal as the program's controlling terminal (job
+                        control; the program can then inject input into it: SECURITY.md)
+ --new-session          the default: a new session, without a controlling terminal
  -h, --help             display this help
 
 Example:
@@ -41,12 +44,20 @@ Example:
 
 export class RootfsUsageError extends Error {}
 
+/** `--new-session` / `--no-new-session`: for `nsbox run NAME` (before NAME) and `nsbox run --rootfs`. */
+export function sessionFlag(a: string): boolean | undefined {
+  if (a === '--new-session') return true;
+  if (a === '--no-new-session') return false;
+  return undefined;
+}
+
 export interface ParsedRootfsRun {
   rootfs: string;
   choices: ContainerChoices;
   env: Record<string, string>;
   userNet: boolean;
   program: string[];
+  newSession: boolean;
 }
 
 const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
@@ -78,6 +89,7 @@ export function parseRootfsArgs(args: readonly string[], baseEnv: Readonly<Recor
   for (const [k, v] of Object.entries(baseEnv)) if (v !== undefined) env[k] = v;
   let rootfs: string | undefined;
   let userNet = false;
+  let newSession = true;
   let i = 0;
   const value = (opt: string): string => {
     if (i + 1 >= args.length) throw new RootfsUsageError(`option '${opt}' requires an argument`);
@@ -94,6 +106,11 @@ export function parseRootfsArgs(args: readonly string[], baseEnv: Readonly<Recor
     const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
     const inline = a.startsWith('--') && eq > 0 ? a.slice(eq + 1) : undefined;
     const arg = (): string => inline ?? value(name);
+    const session = sessionFlag(a);
+    if (session !== undefined) {
+      newSession = session;
+      continue;
+    }
     switch (name) {
       case '-h':
       case '--help':
@@ -150,7 +167,7 @@ export function parseRootfsArgs(args: readonly string[], baseEnv: Readonly<Recor
   const program = args.slice(i);
   if (program.length === 0) throw new RootfsUsageError('no program given');
   if (mounts.length) choices.mounts = mounts;
-  return { rootfs, choices, env, userNet, program };
+  return { rootfs, choices, env, userNet, program, newSession };
 }
 
 /** `--net=user`: the other engineer's pasta/slirp4netns starter, loaded only when asked for. */
@@ -179,7 +196,7 @@ export async function runRootfs(args: readonly string[]): Promise<void> {
     process.stdout.write(ROOTFS_USAGE);
     return;
   }
-  const { rootfs, choices, env, userNet, program } = parsed;
+  const { rootfs, choices, env, userNet, program, newSession } = parsed;
   let spec;
   let attach: CliAttachment | undefined;
   try {
@@ -190,6 +207,7 @@ export async function runRootfs(args: readonly string[]): Promise<void> {
       const shared = containerOptions(rootfs, { ...choices, net: false }).mounts ?? [];
       options.mounts = shared;
     }
+    options.newSession = newSession;
     spec = buildSpec(program[0]!, program.slice(1), options, { parentPid: process.pid });
   } catch (e) {
     if (e instanceof SandboxOptionError || e instanceof IdMapError) fail(e.message);
