@@ -33,6 +33,12 @@ struct helper {
 	bool creds_changed;
 	/* `init`: pipe from pid 1 to the forking parent for the program's wait status (init.c). */
 	int init_status[2];
+	/*
+	 * `init`, in pid 1 from the fork on: the signal mask to give back once its forwarding
+	 * handlers are in place (until then the forwarded signals stay blocked, see process.c).
+	 */
+	sigset_t init_mask;
+	bool init_mask_saved;
 };
 
 /*

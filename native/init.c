@@ -136,6 +136,9 @@ void init_become(struct helper *h)
 			sigaddset(&all, sig);
 	if (sigprocmask(SIG_BLOCK, &all, &old) < 0)
 		die_errno(h, "signals", "sigprocmask", NULL);
+	/* Forwarded signals were kept blocked since the fork (process.c): the caller's mask. */
+	if (h->init_mask_saved)
+		old = h->init_mask;
 	pid = fork();
 	if (pid < 0)
 		die_errno(h, "fork", NULL, NULL);
