@@ -46,6 +46,8 @@ export interface StressOptions {
    * persisted namespace is not released. The report must then show those leaks.
    */
   injectLeaks?: boolean;
+  /** The run's token in NSBOX_STRESS (default: random; main() takes $NSBOX_STRESS_RUN). */
+  token?: string;
   /** Allowed growth of heapUsed after the run over the post-warm-up level (default 4 MiB). */
   heapToleranceBytes?: number;
   /** Allowed growth of RSS (less V8's young generation) after the run over the post-warm-up level (default 16 MiB). */
@@ -591,6 +593,13 @@ function scanProcs(token: string): Proc[] {
   return out;
 }
 
+/** Live (not zombie) processes of the run with this token: pid and sandbox index. */
+export function stressProcesses(token: string): { pid: number; comm: string; sandbox: number }[] {
+  return scanProcs(token)
+    .filter((p) => p.sandbox !== undefined && p.state !== 'Z')
+    .map((p) => ({ pid: p.pid, comm: p.comm, sandbox: p.sandbox! }));
+}
+
 const describeProc = (p: Proc): string => `pid ${p.pid} ppid ${p.ppid} state ${p.state} comm ${p.comm} sandbox ${p.sandbox ?? '?'}`;
 
 interface Mount {
@@ -712,9 +721,10 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
     subuid: readSubid('/etc/subuid', name, uid),
     subgid: readSubid('/etc/subgid', name, uid),
     dir,
-    token: randomBytes(6).toString('hex'),
+    token: o.token ?? randomBytes(6).toString('hex'),
     own: ownNamespaces(),
   };
+  if (!/^[A-Za-z0-9_-]+$/.test(ctx.token)) throw new Error(`stress: invalid token '${ctx.token}'`);
   if (!ctx.root && (!ctx.subuid || !ctx.subgid)) throw new Error(`stress: no /etc/subuid and /etc/subgid block for ${name || uid} (needed for the rootless subordinate maps)`);
   const env = { PATH: '/usr/local/bin:/usr/bin:/bin', LC_ALL: 'C' };
 
@@ -1276,6 +1286,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
   }
   if (asUser !== undefined) return reexecAs(asUser, pass);
+  if (process.env.NSBOX_STRESS_RUN) o.token = process.env.NSBOX_STRESS_RUN;
   if (!quiet && !json) o.progress = (line) => console.error(line);
   const r = await runStress(o);
   if (json) console.log(JSON.stringify(r));

@@ -3,11 +3,16 @@
 // full-size run found (a signal forwarded to init before it had its handlers was lost).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import * as cp from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn } from '../index.js';
-import { detailLines, runStress, summaryLine, type StressReport } from '../stress.js';
-import { requireRoot, requireTestUser, runCommand, userCli, useFileLeakCheck } from './harness.js';
+import { detailLines, runStress, stressProcesses, summaryLine, type StressReport } from '../stress.js';
+import { delay, mountinfo, removeTmpdir, requireRoot, requireTestUser, runCommand, userCli, useFileLeakCheck, waitFor } from './harness.js';
 
 useFileLeakCheck();
 
@@ -68,6 +73,34 @@ describe('stress checks', () => {
     assert.equal(r.leaks.fds, 1, why);
     // (During the run it is seen too if two samples fall after its end: timing, not asserted.)
     assert.equal(r.clean, false, why);
+  });
+});
+
+describe('stress: the Node process dies mid-run', () => {
+  it('takes every sandbox with it (nothing survives a SIGKILL of the process that spawned them)', async () => {
+    const token = randomBytes(6).toString('hex');
+    const stressJs = new URL('../stress.js', import.meta.url).href;
+    const code = `const m = await import(${JSON.stringify(stressJs)}); await m.main(['--count', '100000', '--max-seconds', '60', '--quiet']);`;
+    const child = cp.spawn(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, NSBOX_STRESS_RUN: token }, stdio: 'ignore' });
+    try {
+      await waitFor(() => stressProcesses(token).length >= 3, 15_000, 'sandboxes of the run');
+      await delay(300);
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+      let left = stressProcesses(token);
+      for (let k = 0; k < 60 && left.length > 0; k++) {
+        await delay(50);
+        left = stressProcesses(token);
+      }
+      assert.deepEqual(left, [], 'sandbox processes outlived the Node process');
+    } finally {
+      child.kill('SIGKILL');
+      for (const p of stressProcesses(token)) process.kill(p.pid, 'SIGKILL');
+      // Its persisted namespaces outlive it by design: release them with its directory.
+      const prefix = join(tmpdir(), `nsbox-stress-${child.pid}-`);
+      for (const d of readdirSync(tmpdir())) if (join(tmpdir(), d).startsWith(prefix)) removeTmpdir(join(tmpdir(), d));
+      assert.deepEqual(mountinfo().filter((m) => m.mountpoint.startsWith(prefix)), []);
+    }
   });
 });
 
