@@ -103,6 +103,8 @@ export interface StressReport {
   namespacesCreated: number;
   /** New mounts outside the run's directory (other users of the machine), not counted as leaks. */
   foreignMounts: number;
+  /** Namespace inodes of the run now in use by processes not of the run (reused numbers), not leaks. */
+  reusedNamespaces: number;
   baseline: { fds: number; mountLines: number };
   /** After warm-up and after the run, both after full GCs; `young`: V8's new space, left out of the RSS comparison. */
   memory: { heapStart: number; heapEnd: number; rssStart: number; rssEnd: number; youngStart: number; youngEnd: number; heapTolerance: number; rssTolerance: number; ok: boolean };
@@ -1056,9 +1058,10 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
     let leaks: LeakCounts = { processes: 0, zombies: 0, mounts: 0, nsfs: 0, namespaces: 0, fds: 0 };
     let leakDetails: string[] = [];
     let foreignMounts = 0;
+    let reusedNamespaces = 0;
     const settleEnd = performance.now() + 5000;
     for (;;) {
-      ({ leaks, leakDetails, foreignMounts } = afterCheck(ctx, baseMounts, created, fds0));
+      ({ leaks, leakDetails, foreignMounts, reusedNamespaces } = afterCheck(ctx, baseMounts, created, fds0));
       const any = Object.values(leaks).some((n) => n > 0);
       if (!any || performance.now() > settleEnd) break;
       await new Promise((r) => setTimeout(r, 100));
@@ -1093,6 +1096,7 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
       during,
       namespacesCreated: created.size,
       foreignMounts,
+      reusedNamespaces,
       baseline: { fds: fds0, mountLines: baseMountLines },
       memory: { heapStart: mem0.heap, heapEnd: mem1.heap, rssStart: mem0.rss, rssEnd: mem1.rss, youngStart: mem0.young, youngEnd: mem1.young, heapTolerance, rssTolerance, ok: memOk },
       clean: false,
@@ -1128,7 +1132,12 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
 }
 
 /** What is left after the run: processes, zombies, mounts, nsfs binds, namespaces, fds. */
-function afterCheck(ctx: Ctx, baseMounts: Set<string>, created: Set<number>, fds0: number): { leaks: LeakCounts; leakDetails: string[]; foreignMounts: number } {
+function afterCheck(
+  ctx: Ctx,
+  baseMounts: Set<string>,
+  created: Set<number>,
+  fds0: number,
+): { leaks: LeakCounts; leakDetails: string[]; foreignMounts: number; reusedNamespaces: number } {
   const details: string[] = [];
   const procs = scanProcs(ctx.token);
   const ours = procs.filter((p) => p.sandbox !== undefined);
@@ -1153,9 +1162,12 @@ function afterCheck(ctx: Ctx, baseMounts: Set<string>, created: Set<number>, fds
       details.push(`mount left: ${m.mountpoint} (${m.fstype} ${m.root})`);
     } else foreign++;
   }
-  // Namespaces of the run still alive: held by a process of the run, or by an fd of ours.
-  // (Inodes are reused by the kernel: other processes of the machine holding one are not ours.)
-  for (const p of ours) {
+  // Namespaces of the run still alive: /proc/*/ns of every process (that we may read), our fds,
+  // the nsfs binds above. The kernel reuses inode numbers at once, so a process of someone else
+  // in a namespace with one of the run's numbers is counted apart, not as a leak.
+  const reused = new Set<number>();
+  for (const p of procs) {
+    if (p.state === 'Z') continue;
     let entries: string[] = [];
     try {
       entries = fs.readdirSync(`/proc/${p.pid}/ns`);
@@ -1165,9 +1177,11 @@ function afterCheck(ctx: Ctx, baseMounts: Set<string>, created: Set<number>, fds
     for (const e of entries) {
       try {
         const ino = nsInode(fs.readlinkSync(`/proc/${p.pid}/ns/${e}`));
-        if (ino !== undefined && ino !== ctx.own[e] && created.has(ino)) held.add(ino);
+        if (ino === undefined || ino === ctx.own[e] || !created.has(ino)) continue;
+        if (p.sandbox !== undefined) held.add(ino);
+        else reused.add(ino);
       } catch {
-        /* gone */
+        /* gone, or not ours to read */
       }
     }
   }
@@ -1205,6 +1219,7 @@ function afterCheck(ctx: Ctx, baseMounts: Set<string>, created: Set<number>, fds
     leaks: { processes: ours.length, zombies: zombies.length, mounts: mountsLeft, nsfs: nsfsLeft, namespaces: held.size, fds: Math.max(0, fds - fds0) },
     leakDetails: details,
     foreignMounts: foreign,
+    reusedNamespaces: [...reused].filter((ino) => !held.has(ino)).length,
   };
 }
 
@@ -1235,7 +1250,7 @@ export function detailLines(r: StressReport): string[] {
   lines.push(
     `latency spawn→exit ms: p50 ${r.latencyMs.p50.toFixed(1)}, p90 ${r.latencyMs.p90.toFixed(1)}, p99 ${r.latencyMs.p99.toFixed(1)}, max ${r.latencyMs.max.toFixed(1)}; ` +
       `peaks: ${r.during.peakProcesses} sandbox processes, ${r.during.peakFds} fds (${r.baseline.fds} at rest), ${r.during.peakMountLines} mountinfo lines (${r.baseline.mountLines} at the start); ` +
-      `${r.namespacesCreated} distinct namespace inodes; ${r.foreignMounts} new mounts elsewhere (not ours)`,
+      `${r.namespacesCreated} distinct namespace inodes (${r.reusedNamespaces} of them now reused by other processes); ${r.foreignMounts} new mounts elsewhere (not ours)`,
   );
   for (const d of r.unexpectedDetails) lines.push(`unexpected: ${d}`);
   for (const d of r.leakDetails) lines.push(`leak: ${d}`);
