@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { enter, unpersist } from './enter.js';
@@ -880,7 +880,7 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
           const left = scanProcs(ctx.token).find((p) => p.sandbox === i);
           if (left) leakedFds.push(fs.openSync(`/proc/${left.pid}/ns/net`, 'r'));
         } else if (plan.persist) {
-          const bad2 = await checkPersisted(plan.persist, info);
+          const bad2 = await checkPersisted(i, plan.persist, info);
           if (bad2 !== undefined) {
             record(i, plan, 'unexpected', 'persist', bad2);
             return;
@@ -940,12 +940,12 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
   }
 
   /** The namespace is alive through the file, enterable, and gone from it after unpersist(). */
-  async function checkPersisted(p: PersistPlan, info: SandboxInfo): Promise<string | undefined> {
+  async function checkPersisted(i: number, p: PersistPlan, info: SandboxInfo): Promise<string | undefined> {
     const ino = info.namespaces[p.nsName];
     const st = fs.statSync(p.path);
     if (st.ino !== ino) return `${p.path} has inode ${st.ino}, expected the ${p.nsName} namespace ${ino}`;
     if (p.viaEnter) {
-      const c = enter({ [p.kind]: p.path }, 'readlink', [`/proc/self/ns/${p.nsName}`], { stdio: ['ignore', 'pipe', 'pipe'], env });
+      const c = enter({ [p.kind]: p.path }, 'readlink', [`/proc/self/ns/${p.nsName}`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, NSBOX_STRESS: `${ctx.token}.${i}` } });
       let text = '';
       c.stdout!.on('data', (b: Buffer) => (text += b.toString()));
       c.on('error', () => undefined);
@@ -1035,7 +1035,6 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
     const mem0 = await settledMemory(gc);
     const fds0 = fdCount();
     const tRun = t0;
-    let lastProgress = tRun;
     const progressTimer = progress
       ? setInterval(() => {
           const now = performance.now();
@@ -1044,13 +1043,11 @@ export async function runStress(o: StressOptions = {}): Promise<StressReport> {
             `stress: ${done}/${count} in ${((now - tRun) / 1000).toFixed(0)} s, ${inflight} running, ${unexpectedTotal} unexpected, ` +
               `${during.lingeringProcesses + during.zombies} lingering, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MB`,
           );
-          lastProgress = now;
         }, 5000)
       : undefined;
     await pool(count);
     const seconds = (performance.now() - tRun) / 1000;
     if (progressTimer) clearInterval(progressTimer);
-    void lastProgress;
     sample();
     clearInterval(timer);
 
@@ -1341,6 +1338,3 @@ async function reexecAs(user: string, args: string[]): Promise<number> {
   );
   return r.status ?? 1;
 }
-
-/** This module's path (for callers that re-run it as another user). */
-export const STRESS_MODULE = fileURLToPath(import.meta.url);
