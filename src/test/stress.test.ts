@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { spawn } from '../index.js';
 import { detailLines, runStress, stressProcesses, summaryLine, type StressReport } from '../stress.js';
-import { delay, mountinfo, removeTmpdir, requireRoot, requireTestUser, runCommand, userCli, useFileLeakCheck, waitFor } from './harness.js';
+import { delay, mountinfo, removeTmpdir, requireRoot, requireTestUser, runCommand, TEST_USER, userCli, useFileLeakCheck, waitFor } from './harness.js';
 
 useFileLeakCheck();
 
@@ -43,7 +43,7 @@ describe('stress (CI size)', () => {
     assert.ok(r.ok > 0 && (r.byScenario.persist?.ok ?? 0) > 0, 'persisted namespaces were checked and released');
   });
 
-  it(`as ${'nsboxtest'}: ${COUNT} sandboxes 64 at a time (newuidmap, refused persistence), nothing left behind`, async (t) => {
+  it(`as ${TEST_USER}: ${COUNT} sandboxes 64 at a time (newuidmap, refused persistence), nothing left behind`, async (t) => {
     const user = requireTestUser(t);
     if (!user) return;
     const entry = pathToFileURL(join(dirname(userCli(user).cli), 'stress.js')).href;
