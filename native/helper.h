@@ -36,6 +36,12 @@ struct helper {
 	/* The network namespace is made by the parent after the fork (netns.c), and joined yet. */
 	bool net_late;
 	bool net_joined;
+	/*
+	 * `init`, in pid 1 from the fork on: the signal mask to give back once its forwarding
+	 * handlers are in place (until then the forwarded signals stay blocked, see process.c).
+	 */
+	sigset_t init_mask;
+	bool init_mask_saved;
 };
 
 /*

@@ -147,6 +147,9 @@ void init_become(struct helper *h)
 	 */
 	if (prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)
 		die_errno(h, "dumpable", NULL, NULL);
+	/* Forwarded signals were kept blocked since the fork (process.c): the caller's mask. */
+	if (h->init_mask_saved)
+		old = h->init_mask;
 	pid = fork();
 	if (pid < 0)
 		die_errno(h, "fork", NULL, NULL);

@@ -170,6 +170,17 @@ static void program_child_setup(struct helper *h, int chan_end, const sigset_t *
 	forget_children(h);
 	/* Handlers first, while the signals are still blocked, so none hits the parent's handler. */
 	set_forward_handlers(h, SIG_DFL);
+	if (mask_changed && h->spec->init) {
+		/*
+		 * We become pid 1 of the new pid namespace, which ignores every signal it has no
+		 * handler for, even one forwarded from outside: a signal forwarded before
+		 * init_become() installs its handlers would be lost. Keep them blocked (pending)
+		 * until then; init_become() gives the original mask back and passes them on.
+		 */
+		h->init_mask = *oldmask;
+		h->init_mask_saved = true;
+		return;
+	}
 	if (mask_changed && sigprocmask(SIG_SETMASK, oldmask, NULL) < 0)
 		die_errno(h, "signals", "sigprocmask", NULL);
 }
