@@ -340,7 +340,9 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	exec_seen = line.len > 0 && line.data[0] == EXEC_MARKER;
 	if (line.len > (size_t)exec_seen)
 		report_send(&h->out, line.data + exec_seen, line.len - exec_seen);
-	else if (!exec_seen)
+	else if (exec_seen)
+		report_send(&h->out, "X\n", 2); /* the exec is confirmed: a kill of ours before this is a setup failure */
+	else
 		died_in_setup = 1;
 	buf_free(&line);
 	/* EOF on the report fd now tells the caller that the program runs (or failed, see above). */

@@ -147,9 +147,10 @@ function settle<S>(
   } else if (report.malformed !== undefined) {
     // Not a helper speaking our protocol (a version mismatch or a bug).
     reject(new Error(`nsbox: unexpected status line from the helper: ${JSON.stringify(report.malformed)}`));
-  } else if (report.pid === undefined) {
-    // The helper ended during setup without an `E` line: killed, or gone on its own. Say which,
-    // once its status is known (the report fd may close just before the 'exit' event).
+  } else if (report.pid === undefined || (forks(child.spec) && !report.execConfirmed)) {
+    // The helper ended during setup without an `E` line: killed, or gone on its own (in fork
+    // mode: the forking parent, before it confirmed the exec with `X`). Say which, once its
+    // status is known (the report fd may close just before the 'exit' event).
     const died = (): void => reject(new HelperExitError(child.exitCode, child.signalCode));
     if (child.exitCode !== null || child.signalCode !== null) died();
     else child.once('exit', died);
@@ -158,6 +159,11 @@ function settle<S>(
     resolve(info);
     child.emit('ready', info);
   }
+}
+
+/** Whether the helper forks (the forking parent then confirms the program's exec with `X`). */
+function forks(spec: unknown): boolean {
+  return typeof spec === 'object' && spec !== null && (spec as { fork?: unknown }).fork === true;
 }
 
 /** Node spawn options that apply to the helper process as they would to the program. */

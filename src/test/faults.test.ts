@@ -796,40 +796,60 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
       ];
       for (const [name, start] of starts) {
         const tally = { rejected: 0, killed: 0, finished: 0 };
-        for (let i = 0; i < n(8); i++) {
-          const ms = Math.floor(random() * 8);
+        const messages = new Set<string>();
+        for (let i = 0; i < n(10); i++) {
+          // Setup takes a few ms: count event-loop turns (tens of µs each), not timer ms.
+          const turns = Math.floor(random() * 120);
+          const pick = random();
+          let victimDesc = 'none';
           const o = libOutcome(() => {
             const child = start();
-            setTimeout(() => {
-              // Any process of the helper (the parent, the forked child, an init), or the parent.
-              const helpers = processesWithToken(scope.token).filter((p) => p.comm === 'nsbox-helper' && p.pid !== target.pid);
-              const victim = helpers.length > 0 ? helpers[Math.floor(random() * helpers.length)]!.pid : child.pid;
+            let left = turns;
+            const tick = (): void => {
+              if (left-- > 0) {
+                setImmediate(tick);
+                return;
+              }
+              // The helper, or one of its processes (forked child, bind/map child, init).
+              const pid = child.pid;
+              if (!pid) return;
+              let kids: number[] = [];
               try {
-                if (victim) process.kill(victim, 'SIGKILL');
+                kids = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+              } catch {
+                /* gone */
+              }
+              const all = [pid, ...kids];
+              const victim = all[Math.floor(pick * all.length)]!;
+              victimDesc = victim === pid ? 'the helper' : 'a child of the helper';
+              try {
+                process.kill(victim, 'SIGKILL');
               } catch {
                 /* already gone */
               }
-            }, ms);
+            };
+            setImmediate(tick);
             return child;
           });
           const r = await o;
-          assert.notEqual(r.kind, 'hang', `${name} killed after ${ms} ms: hangs ${SEEDNOTE}`);
+          const where = `${name}: ${victimDesc} killed after ${turns} turns`;
+          assert.notEqual(r.kind, 'hang', `${where}: hangs ${SEEDNOTE}`);
           if (r.kind === 'rejected') {
-            assert.ok(clearError(r), `${name} killed after ${ms} ms: ${JSON.stringify(r)} ${SEEDNOTE}`);
+            assert.ok(clearError(r), `${where}: ${JSON.stringify(r)} ${SEEDNOTE}`);
             tally.rejected++;
+            messages.add(r.message.replace(/\d+/g, 'N'));
           } else if (r.exit === 'code 0') tally.finished++;
           else tally.killed++;
-          await delay(5);
         }
-        summary.push(`${name}: ${tally.rejected} rejected, ${tally.killed} killed while running, ${tally.finished} finished first`);
+        summary.push(`${name}: ${tally.rejected} rejected, ${tally.killed} killed while running, ${tally.finished} finished first; errors: ${[...messages].join(' | ')}`);
       }
       await target.stop();
     });
     t.diagnostic(summary.join('\n'));
   });
 
-  it('[root] run() rejects with the helper killed during setup', { timeout: 20_000 }, async (t) => {
-    if (!requireRoot(t) || !requireCapability(t, fs.existsSync(STRACE), `needs ${STRACE}`)) return;
+  it('[root] run() and ready reject with the helper killed during setup; the CLI says so in one line', { timeout: 20_000 }, async (t) => {
+    if (!requireRoot(t) || !requireBusybox(t) || !requireCapability(t, fs.existsSync(STRACE), `needs ${STRACE}`)) return;
     // The helper itself (no fork) killed at unshare(2): HelperExitError naming SIGKILL.
     process.env.NSBOX_FAULT_INJECT = 'unshare:1';
     try {
@@ -837,6 +857,13 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
       // The forked child killed at mount(2) (mountProc): the forking parent says so.
       process.env.NSBOX_FAULT_INJECT = 'mount:1';
       await assert.rejects(run('true', [], { user: true, mapRootUser: true, pid: true, mountProc: true }), (e: unknown) => e instanceof NamespaceError && e.step === 'setup-died' && /died during setup.*\(signal 9\)/.test(e.message));
+      // The forking parent killed after it reported the pid (its first read(2) waits for the
+      // child's exec): the exec was never confirmed (no `X` line), so `ready` rejects.
+      process.env.NSBOX_FAULT_INJECT = 'read:1';
+      const child = spawn(BUSYBOX, ['true'], { stdio: 'ignore', user: true, mapRootUser: true, pid: true, mountProc: true });
+      child.on('error', () => undefined);
+      await assert.rejects(child.ready, (e: unknown) => e instanceof HelperExitError && e.signal === 'SIGKILL');
+      assert.ok(child.sandboxPid !== undefined, 'the pid was reported before the kill');
     } finally {
       delete process.env.NSBOX_FAULT_INJECT;
     }
