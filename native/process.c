@@ -114,6 +114,7 @@ int sync_child_release(struct helper *h, struct sync_child *sc, struct buf *line
 	sc->pid = 0;
 	if (waitpid_retry(pid, &status) < 0)
 		die_errno(h, "wait", NULL, NULL);
+	sc->killed_by = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	return wait_code(status);
 }
 
@@ -358,14 +359,9 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	status = init_program_status(h, status);
 	if (died_in_setup) {
 		/* Said only now that the status is known: `E setup-died 0 ... signal|status N`. */
-		char num[24];
-		struct buf b = { 0 };
+		char num[21];
 
-		buf_put_u64(&b, (uint64_t)(WIFSIGNALED(status) ? WTERMSIG(status) : WIFEXITED(status) ? WEXITSTATUS(status) : 0));
-		buf_putc(&b, '\0');
-		memcpy(num, b.data, b.len < sizeof(num) ? b.len : sizeof(num));
-		num[sizeof(num) - 1] = '\0';
-		buf_free(&b);
+		fmt_u64(num, (uint64_t)(WIFSIGNALED(status) ? WTERMSIG(status) : WIFEXITED(status) ? WEXITSTATUS(status) : 0));
 		report_error(&h->out, "setup-died", 0, WIFSIGNALED(status) ? "signal" : "status", num);
 		close(h->out.fd);
 		h->out.fd = -1;

@@ -602,8 +602,11 @@ function killPoints(trace: Map<number, string[]>, budget: number, random: () => 
     }
     return a;
   };
-  const keys = key.length <= budget ? key : shuffle(key).slice(0, budget);
-  return [...keys, ...shuffle(rest).slice(0, Math.max(0, Math.floor(budget / 3)))];
+  // The steps only setup makes (unshare, mount, setns, pivot_root, ...) always, at every occurrence.
+  const must = key.filter((p) => SETUP_ONLY.has(p.syscall));
+  const others = key.filter((p) => !SETUP_ONLY.has(p.syscall));
+  const keys = others.length <= budget - must.length ? others : shuffle(others).slice(0, Math.max(0, budget - must.length));
+  return [...must, ...keys, ...shuffle(rest).slice(0, Math.max(0, Math.floor(budget / 3)))];
 }
 
 /** Syscalls that only the helper's setup makes: a kill there must never look like success. */
@@ -682,6 +685,14 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
         },
         { name: 'run() no fork', start: (env) => spawn(BUSYBOX, ['true'], { ...quiet, env, user: true, mapRootUser: true, mount: true, ipc: true, cgroup: true }) },
         { name: 'spawn persist uts', start: (env) => spawn(BUSYBOX, ['true'], { ...quiet, env, uts: true, persist: { uts: persistFile } }) },
+        {
+          name: 'spawn id ranges written by the map child',
+          start: (env) => spawn(BUSYBOX, ['true'], { ...quiet, env, user: true, mapUsers: [{ inner: 0, outer: 200000, count: 65536 }], mapGroups: [{ inner: 0, outer: 200000, count: 65536 }] }),
+        },
+        {
+          name: 'spawn persist uts through the bind child (user+mount)',
+          start: (env) => spawn(BUSYBOX, ['true'], { ...quiet, env, user: true, mapRootUser: true, mount: true, uts: true, persist: { uts: persistFile } }),
+        },
         { name: 'spawnContainer', start: (env) => spawnContainer(rootfs, '/bin/true', [], { ...quiet, env }) },
         { name: 'enter --all', start: (env) => enter(target.pid, BUSYBOX, ['true'], { ...quiet, env }) },
       ];
@@ -697,6 +708,8 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
           assert.notEqual(o.kind, 'hang', `${where}: hangs ${SEEDNOTE}`);
           if (o.kind === 'rejected') {
             assert.ok(clearError(o), `${where}: unclear error ${JSON.stringify(o)} ${SEEDNOTE}`);
+            // A kill is reported as one: the helper's death, or a helper process's (setup-died).
+            assert.match(o.message, /^(HelperExitError: .*killed by SIGKILL|NamespaceError\(setup-died\): .*\(signal 9\))/, `${where} ${SEEDNOTE}`);
             assert.notEqual(o.exit, 'code 0', `${where}: rejected but exit 0 ${SEEDNOTE}`);
             tally.rejected++;
             messages.add(o.message.replace(/\d+/g, 'N'));
@@ -751,6 +764,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
           const points = killPoints(parseTrace(fs.readFileSync(file, 'utf8')), n(10), random);
           fs.rmSync(file);
           const tally = { failed: 0, killedAfterExec: 0, notReached: 0 };
+          const messages = new Set<string>();
           for (const p of points) {
             const r = await runNsboxCommand(spec.args[0], spec.args[1], { scope, asUser: u, timeout: 15_000, env: { NSBOX_HELPER: wrapper, NSBOX_FAULT_INJECT: `${p.syscall}:${p.nth}` } });
             const where = `[${as}] ${prog}, killed at ${p.syscall} #${p.nth}`;
@@ -762,8 +776,9 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
             }
             assert.ok(lines.length <= 1, `${where}: more than one line on stderr ${SEEDNOTE}\n${describeResult(r)}`);
             if (lines.length === 1) {
-              assert.ok(lines[0]!.startsWith(`${prog}: `), `${where}: ${lines[0]} ${SEEDNOTE}`);
+              assert.match(lines[0]!, new RegExp(`^${prog}: (the helper was killed by SIGKILL during setup|the sandbox process died during setup, .*\\(signal 9\\))`), `${where} ${SEEDNOTE}`);
               tally.failed++;
+              messages.add(lines[0]!.replace(/\d+/g, 'N'));
             } else {
               // Silent only when the program itself (after exec) was killed: nsbox dies the same way.
               assert.equal(r.signal, 'SIGKILL', `${where}: no message ${SEEDNOTE}\n${describeResult(r)}`);
@@ -771,7 +786,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
               tally.killedAfterExec++;
             }
           }
-          summary.push(`${prog}: ${points.length} kill points: ${tally.failed} one-line failures, ${tally.killedAfterExec} killed after exec, ${tally.notReached} not reached`);
+          summary.push(`${prog}: ${points.length} kill points (${[...new Set(points.map((p) => p.syscall))].join(' ')}): ${tally.failed} one-line failures, ${tally.killedAfterExec} killed after exec, ${tally.notReached} not reached; ${[...messages].join(' | ')}`);
         }
         await target.stop();
       });
@@ -836,6 +851,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
           assert.notEqual(r.kind, 'hang', `${where}: hangs ${SEEDNOTE}`);
           if (r.kind === 'rejected') {
             assert.ok(clearError(r), `${where}: ${JSON.stringify(r)} ${SEEDNOTE}`);
+            assert.match(r.message, /^(HelperExitError: .*killed by SIGKILL|NamespaceError\(setup-died\): .*\(signal 9\))/, `${where} ${SEEDNOTE}`);
             tally.rejected++;
             messages.add(r.message.replace(/\d+/g, 'N'));
           } else if (r.exit === 'code 0') tally.finished++;
