@@ -404,7 +404,7 @@ describe('the parent SIGKILLed at random points: the nsbox CLI', { concurrency: 
       const random = rng(`cli-${as}`);
       const summary: string[] = [];
       const u = as === 'user';
-      const scenarios: { name: string; setup(scope: LeakScope, dir: string): Promise<{ args: [string, string[]]; done?(): Promise<void>; keep?: Set<number> }> }[] = [
+      const scenarios: { name: string; setup(scope: LeakScope, dir: string): Promise<{ args: [string, string[]]; done?(): Promise<void>; keep?: Set<number>; pasta?: boolean }> }[] = [
         {
           name: 'unshare --kill-child',
           setup: async () => ({ args: ['unshare', ['--user', '--map-root-user', '--kill-child', '--fork', '--pid', '--mount-proc', 'sleep', '1000']] }),
@@ -415,6 +415,14 @@ describe('the parent SIGKILLed at random points: the nsbox CLI', { concurrency: 
             const rootfs = join(dir, 'box');
             buildRootfs(rootfs, u && typeof user !== 'boolean' ? user : undefined);
             return { args: ['run', ['--rootfs', rootfs, '--', '/bin/sleep', '1000']] };
+          },
+        },
+        {
+          name: 'run --rootfs --net=user (pasta)',
+          setup: async (_scope, dir) => {
+            const rootfs = join(dir, 'box');
+            buildRootfs(rootfs, u && typeof user !== 'boolean' ? user : undefined);
+            return { args: ['run', ['--rootfs', rootfs, '--net=user', '--', '/bin/sleep', '1000']], pasta: true };
           },
         },
         {
@@ -447,13 +455,33 @@ describe('the parent SIGKILLed at random points: the nsbox CLI', { concurrency: 
       for (const sc of scenarios) {
         await withScope(async (scope) => {
           const dir = scope.tmpdir({ writableByUser: true });
-          const { args, done, keep } = await sc.setup(scope, dir);
+          const { args, done, keep, pasta } = await sc.setup(scope, dir);
+          if (pasta && !requireCapability(t, fs.existsSync('/usr/bin/pasta'), 'pasta (Debian package passt) is not installed')) return;
           const kept = keep ?? new Set<number>();
+          const leftovers: Set<number>[] = [];
+          let pastaBefore = new Set<number>();
           const plan: KillPlan = {
-            start: () => startNsboxCommand(args[0], args[1], { scope, asUser: u, timeout: 30_000 }),
-            isUp: () => processesWithToken(scope.token).some((p) => p.comm === 'sleep' && !kept.has(p.pid)),
+            start: () => {
+              if (pasta) pastaBefore = new Set(pastaPids());
+              return startNsboxCommand(args[0], args[1], { scope, asUser: u, timeout: 30_000 });
+            },
+            isUp: () => processesWithToken(scope.token).some((p) => p.comm === 'sleep' && !kept.has(p.pid)) && (!pasta || pastaPids().some((x) => !pastaBefore.has(x))),
+            after: () => undefined,
           };
+          if (pasta) {
+            plan.after = () => {
+              const before = pastaBefore;
+              // Checked at the next iteration's start at the latest: a pasta that outlived nsbox.
+              leftovers.push(before);
+            };
+          }
+
           summary.push(await killParentLoop(scope, plan, n(4), random, `[${as}] ${sc.name}`, kept));
+          for (const before of leftovers) {
+            await waitFor(() => orphanedPastas(before).length === 0, 3_000, 'pasta to die').catch(() => {
+              assert.deepEqual(orphanedPastas(before), [], `${sc.name}: pasta left behind ${SEEDNOTE}`);
+            });
+          }
           await done?.();
         });
       }
