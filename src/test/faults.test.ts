@@ -254,7 +254,7 @@ async function startTarget(scope: LeakScope, as: As): Promise<{ pid: number; pid
 
 describe('the parent SIGKILLed at random points: a Node program using spawn() with default options', { concurrency: 2 }, () => {
   for (const as of ['root', 'user'] as const) {
-    it(`[${as}] user, pid+mountProc, net, mount, persistence, container, enter, --net=user: nothing left, whenever it dies`, { timeout: 120_000 }, async (t) => {
+    it(`[${as}] user, pid+mountProc, net, mount, persistence, container, enter, --net=user: nothing left, whenever it dies`, { timeout: 120_000 * SCALE }, async (t) => {
       const user = canRun(t, as);
       if (!user || !requireBusybox(t)) return;
       const random = rng(`lib-${as}`);
@@ -398,7 +398,7 @@ function orphanedPastas(before: Set<number>): string[] {
 
 describe('the parent SIGKILLed at random points: the nsbox CLI', { concurrency: 2 }, () => {
   for (const as of ['root', 'user'] as const) {
-    it(`[${as}] unshare --kill-child --fork --pid, run --rootfs, run PROFILE, nsenter (forked child): nothing left`, { timeout: 120_000 }, async (t) => {
+    it(`[${as}] unshare --kill-child --fork --pid, run --rootfs, run PROFILE, nsenter (forked child): nothing left`, { timeout: 120_000 * SCALE }, async (t) => {
       const user = canRun(t, as);
       if (!user || !requireBusybox(t)) return;
       const random = rng(`cli-${as}`);
@@ -502,7 +502,7 @@ function storeFiles(dir: string): Record<string, string> {
 }
 
 describe('profile writes SIGKILLed at random points', () => {
-  it('the profile is always the old or the new valid version; the lock is recovered; no temporary file stays', { timeout: 120_000 }, async () => {
+  it('the profile is always the old or the new valid version; the lock is recovered; no temporary file stays', { timeout: 120_000 * SCALE }, async () => {
     const random = rng('profile-kill');
     const store = join(tmpdir(), 'profiles');
     const prof = (args: string[], o: { timeout?: number } = {}): Promise<RunResult> =>
@@ -692,7 +692,7 @@ async function traceOf(spec: LibSpec, scope: LeakScope, dir: string): Promise<Ma
 }
 
 describe('the helper killed at each step of its setup (strace --inject=SYSCALL:signal=KILL:when=N)', () => {
-  it('[root] library: spawn() unshare mode (fork+pid+uts+net+mount, no fork, persistence), a container, enter(): a clear error, never a hang, nothing left', { timeout: 120_000 }, async (t) => {
+  it('[root] library: spawn() unshare mode (fork+pid+uts+net+mount, no fork, persistence), a container, enter(): a clear error, never a hang, nothing left', { timeout: 120_000 * SCALE }, async (t) => {
     if (!requireRoot(t) || !requireBusybox(t) || !requireCapability(t, fs.existsSync(STRACE), `needs ${STRACE}`)) return;
     const random = rng('inject-lib');
     const summary: string[] = [];
@@ -767,7 +767,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
   });
 
   for (const as of ['root', 'user'] as const) {
-    it(`[${as}] CLI: nsbox unshare, nsbox run --rootfs, nsbox nsenter: one line on stderr, non-zero exit, never a hang, nothing left`, { timeout: 120_000 }, async (t) => {
+    it(`[${as}] CLI: nsbox unshare, nsbox run --rootfs, nsbox nsenter: one line on stderr, non-zero exit, never a hang, nothing left`, { timeout: 120_000 * SCALE }, async (t) => {
       const user = canRun(t, as);
       if (!user || !requireBusybox(t) || !requireCapability(t, fs.existsSync(STRACE), `needs ${STRACE}`)) return;
       const random = rng(`inject-cli-${as}`);
@@ -822,7 +822,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
     });
   }
 
-  it('[root] from outside: a random helper process SIGKILLed at a random time: settles, clear error or SIGKILL, nothing left', { timeout: 60_000 }, async (t) => {
+  it('[root] from outside: a random helper process SIGKILLed at a random time: settles, clear error or SIGKILL, nothing left', { timeout: 60_000 * SCALE }, async (t) => {
     if (!requireRoot(t) || !requireBusybox(t)) return;
     const random = rng('outside-kill');
     const summary: string[] = [];
@@ -974,7 +974,7 @@ function assertRefused(r: RunResult, problem: RegExp, dir: string, before: Recor
 }
 
 describe('a full disk and a read-only profile directory: every verb', () => {
-  it('[root] full tmpfs: one clear line, exit 1, old profiles intact byte for byte, no temporary file', { timeout: 60_000 }, async (t) => {
+  it('[root] full tmpfs: one clear line, exit 1, old profiles intact byte for byte, no temporary file', { timeout: 60_000 * SCALE }, async (t) => {
     if (!requireRoot(t)) return;
     const mnt = tmpdir();
     const m = cp.spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k,mode=0700', 'nsbox-faults-full', mnt], { encoding: 'utf8' });
@@ -1032,7 +1032,7 @@ describe('a full disk and a read-only profile directory: every verb', () => {
     }
   });
 
-  it('[root] read-only mount: one clear line, exit 1, old profiles intact, reads work', { timeout: 60_000 }, async (t) => {
+  it('[root] read-only mount: one clear line, exit 1, old profiles intact, reads work', { timeout: 60_000 * SCALE }, async (t) => {
     if (!requireRoot(t)) return;
     const base = tmpdir();
     const store = join(base, 'profiles');
@@ -1052,7 +1052,7 @@ describe('a full disk and a read-only profile directory: every verb', () => {
     }
   });
 
-  it('[user] a directory the user may not write: one clear line, exit 1, old profiles intact', { timeout: 60_000 }, async (t) => {
+  it('[user] a directory the user may not write: one clear line, exit 1, old profiles intact', { timeout: 60_000 * SCALE }, async (t) => {
     const user = requireTestUser(t);
     if (!user) return;
     const base = tmpdir();
