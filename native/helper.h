@@ -15,6 +15,7 @@
 struct sync_child {
 	pid_t pid; /* 0: not forked */
 	int fd;    /* our end of the socketpair: go byte out, the child's `E` line back */
+	int killed_by; /* after sync_child_release(): the signal that killed it, else 0 */
 };
 
 struct helper {

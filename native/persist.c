@@ -71,7 +71,13 @@ void persist_apply(struct helper *h)
 	if (line.len)
 		die_relay(h, code ? code : 1, line.data, line.len);
 	buf_free(&line);
-	/* Killed without a word (the OOM killer, say): nothing better to report than the wait. */
+	/* Killed without a word (SIGKILL, the OOM killer): say so. */
+	if (h->bind.killed_by) {
+		char num[21];
+
+		fmt_u64(num, (uint64_t)h->bind.killed_by);
+		die(h, code, "setup-died", 0, "signal", num);
+	}
 	if (code != 0)
 		die(h, code, "wait", 0, NULL, NULL);
 }

@@ -6,6 +6,8 @@
 
 /* The byte a waiting child needs before it starts (util-linux's PIPE_SYNC_BYTE). */
 #define GO_BYTE 0x06
+/* The byte a forked child sends on its channel just before execvp: setup is over. */
+#define EXEC_MARKER 0x02
 
 /*
  * The program's pid for the forwarding handler: the one piece of global state, because a
@@ -112,6 +114,7 @@ int sync_child_release(struct helper *h, struct sync_child *sc, struct buf *line
 	sc->pid = 0;
 	if (waitpid_retry(pid, &status) < 0)
 		die_errno(h, "wait", NULL, NULL);
+	sc->killed_by = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 	return wait_code(status);
 }
 
@@ -331,6 +334,7 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 {
 	struct buf line = { 0 };
 	int status = 0;
+	int exec_seen, died_in_setup = 0;
 	pid_t program = child;
 
 	/*
@@ -348,21 +352,42 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 		program = init_program_pid(h, chan, &line);
 	if (program > 0)
 		report_pid_ns(&h->out, program, ns);
-	/* EOF: the child exec'd (the socket is close-on-exec) or died; before that, maybe an E line. */
+	/*
+	 * EOF: the child exec'd (the socket is close-on-exec) or died. The exec marker comes just
+	 * before execvp, maybe followed by an exec E line; an E line alone is a setup failure;
+	 * nothing at all means the child died during setup (killed) without a word.
+	 */
 	read_until_eof(chan, &line);
 	close(chan);
-	if (line.len)
-		report_send(&h->out, line.data, line.len);
+	exec_seen = line.len > 0 && line.data[0] == EXEC_MARKER;
+	if (line.len > (size_t)exec_seen)
+		report_send(&h->out, line.data + exec_seen, line.len - exec_seen);
+	else if (exec_seen)
+		report_send(&h->out, "X\n", 2); /* the exec is confirmed: a kill of ours before this is a setup failure */
+	else
+		died_in_setup = 1;
 	buf_free(&line);
 	/* EOF on the report fd now tells the caller that the program runs (or failed, see above). */
-	close(h->out.fd);
-	h->out.fd = -1;
+	if (!died_in_setup) {
+		close(h->out.fd);
+		h->out.fd = -1;
+	}
 	if (wait_program(h, child, &status) < 0)
 		die_errno(h, "wait", NULL, NULL);
 	/* Reaped: its pid may be reused, so a late forwarded signal must go nowhere. */
 	forward_pid = 0;
 	h->program = 0;
-	mirror_status(init_program_status(h, status));
+	status = init_program_status(h, status);
+	if (died_in_setup) {
+		/* Said only now that the status is known: `E setup-died 0 ... signal|status N`. */
+		char num[21];
+
+		fmt_u64(num, (uint64_t)(WIFSIGNALED(status) ? WTERMSIG(status) : WIFEXITED(status) ? WEXITSTATUS(status) : 0));
+		report_error(&h->out, "setup-died", 0, WIFSIGNALED(status) ? "signal" : "status", num);
+		close(h->out.fd);
+		h->out.fd = -1;
+	}
+	mirror_status(status);
 }
 
 void new_session(struct helper *h)
@@ -394,6 +419,12 @@ noreturn void exec_program(struct helper *h, const struct ns_inodes *ns)
 	} else if (s->killchild && h->creds_changed) {
 		/* Same for the child's kill-child signal, and the parent may have died meanwhile. */
 		killchild_arm(h);
+	}
+	if (s->fork) {
+		/* Setup is over: tell the supervising parent (an exec failure follows as an E line). */
+		char marker = EXEC_MARKER;
+
+		report_send(&h->out, &marker, 1);
 	}
 	execvp(s->file, s->argv);
 	err = errno;

@@ -190,6 +190,11 @@ void idmap_release(struct helper *h)
 	if (line.len)
 		die_relay(h, code ? code : 1, line.data, line.len);
 	buf_free(&line);
+	if (h->map.killed_by) {
+		/* Killed without a word (SIGKILL, the OOM killer): say so. */
+		fmt_u64(codestr, (uint64_t)h->map.killed_by);
+		die(h, code, "setup-died", 0, "signal", codestr);
+	}
 	if (code != 0) {
 		/* The tool ran and failed; it printed its own message (util-linux exits likewise). */
 		fmt_u64(codestr, (uint64_t)code);

@@ -47,3 +47,25 @@ function defaultText(failure: HelperFailure): string {
   if (failure.step === 'idmap-status') return `${failure.args[0] ?? 'id-map tool'} exited with status ${failure.args[1] ?? '?'}`;
   return 'the sandbox parent died before the program started';
 }
+
+/**
+ * The helper ended before the program started without saying why (no `E` line): it was killed
+ * (by a signal from outside, the OOM killer, ...) or it exited on its own during setup.
+ */
+export class HelperExitError extends Error {
+  override readonly name = 'HelperExitError';
+  /** The signal that killed the helper, or null. */
+  readonly signal: NodeJS.Signals | null;
+  /** The helper's exit code, or null when killed. */
+  readonly exitCode: number | null;
+
+  constructor(exitCode: number | null, signal: NodeJS.Signals | null) {
+    super(
+      signal !== null
+        ? `nsbox: the helper was killed by ${signal} during setup, before the program started`
+        : `nsbox: the helper exited with status ${exitCode ?? '?'} during setup, before the program started`,
+    );
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}

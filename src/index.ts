@@ -8,7 +8,7 @@ export { spawn, spawnSpec, run } from './spawn.js';
 export { signalNumber } from './signals.js';
 export type { SpawnOptions, SandboxedChildProcess, SandboxInfo, RunOptions, RunResult } from './spawn.js';
 export type { SandboxOptions } from './options.js';
-export { NamespaceError } from './errors.js';
+export { HelperExitError, NamespaceError } from './errors.js';
 export type { NamespaceSet } from './namespaces.js';
 export { NAMESPACE_KINDS, encodeSpec } from './spec.js';
 export type { SandboxSpec, NamespaceKind, IdMapRange, IdMapSpec, IdMapWriter, Propagation } from './spec.js';

@@ -163,9 +163,14 @@ export async function startUserNet(sandboxPid: number, options: UserNetOptions =
   }
   let child: cp.ChildProcess;
   try {
-    child = cp.spawn(file, args, {
+    // Through the helper, with no namespace of its own: it arms PR_SET_PDEATHSIG (SIGKILL) and
+    // execs the tool, so the tool dies with this process even when it is SIGKILLed. pasta would
+    // not notice otherwise: it holds the namespace open (by fd), and slirp4netns's exit pipe
+    // covers it alone.
+    child = spawn(file, args, {
       stdio: ['ignore', 'ignore', 'pipe', netFd, userFd ?? 'ignore', 'pipe', 'pipe'],
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' },
+      dieWithParent: true,
     });
   } finally {
     fs.closeSync(netFd);

@@ -31,6 +31,8 @@ export interface HelperReport {
   failure?: HelperFailure;
   /** Try namespaces left out because unshare(2) refused them, in the order reported. */
   dropped: DroppedNamespace[];
+  /** Fork mode: the forking parent confirmed that its child reached exec (`X` line). */
+  execConfirmed: boolean;
   /** A line that did not follow the protocol (a helper/TS version mismatch or a bug). */
   malformed?: string;
 }
@@ -40,7 +42,7 @@ function unescape(field: string): string {
 }
 
 export class ReportDecoder {
-  readonly report: HelperReport = { namespaces: {}, dropped: [] };
+  readonly report: HelperReport = { namespaces: {}, dropped: [], execConfirmed: false };
   private pending = '';
 
   push(chunk: string): void {
@@ -68,6 +70,8 @@ export class ReportDecoder {
       r.namespaces[f[1]!] = Number(f[2]);
     } else if (f[0] === 'D' && f.length === 4 && /^\d+$/.test(f[2]!)) {
       r.dropped.push({ kind: f[1]!, errno: Number(f[2]), strerror: f[3]! });
+    } else if (f[0] === 'X' && f.length === 1) {
+      r.execConfirmed = true;
     } else if (f[0] === 'E' && f.length >= 4 && isStep(f[1]!) && /^\d+$/.test(f[2]!)) {
       r.failure ??= { step: f[1] as Step, errno: Number(f[2]), strerror: f[3]!, args: f.slice(4) };
     } else {

@@ -5,7 +5,7 @@
  */
 import * as cp from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { NamespaceError } from './errors.js';
+import { HelperExitError, NamespaceError } from './errors.js';
 import { helperPath } from './helper.js';
 import { ReportDecoder, type DroppedNamespace, type HelperReport } from './report.js';
 import { buildSpec, type SandboxOptions } from './options.js';
@@ -146,19 +146,26 @@ function settle<S>(
     const err = new NamespaceError(report.failure);
     reject(err);
     child.emit('error', err);
-  } else if (report.pid === undefined || report.malformed !== undefined) {
-    // The helper died before reporting (killed, or not a helper speaking our protocol).
-    const err = new Error(
-      report.malformed !== undefined
-        ? `nsbox: unexpected status line from the helper: ${JSON.stringify(report.malformed)}`
-        : 'nsbox: the helper exited before starting the program',
-    );
-    reject(err);
+  } else if (report.malformed !== undefined) {
+    // Not a helper speaking our protocol (a version mismatch or a bug).
+    reject(new Error(`nsbox: unexpected status line from the helper: ${JSON.stringify(report.malformed)}`));
+  } else if (report.pid === undefined || (forks(child.spec) && !report.execConfirmed)) {
+    // The helper ended during setup without an `E` line: killed, or gone on its own (in fork
+    // mode: the forking parent, before it confirmed the exec with `X`). Say which, once its
+    // status is known (the report fd may close just before the 'exit' event).
+    const died = (): void => reject(new HelperExitError(child.exitCode, child.signalCode));
+    if (child.exitCode !== null || child.signalCode !== null) died();
+    else child.once('exit', died);
   } else {
     const info: SandboxInfo = { pid: report.pid, namespaces: report.namespaces, dropped: report.dropped };
     resolve(info);
     child.emit('ready', info);
   }
+}
+
+/** Whether the helper forks (the forking parent then confirms the program's exec with `X`). */
+function forks(spec: unknown): boolean {
+  return typeof spec === 'object' && spec !== null && (spec as { fork?: unknown }).fork === true;
 }
 
 /** Node spawn options that apply to the helper process as they would to the program. */

@@ -32,6 +32,8 @@ export const STEP_MESSAGES = {
   signals: '{0} failed',
   exec: 'failed to execute {0}',
   wait: 'waitpid failed',
+  // A forked helper child that died during setup without an E line (killed): `signal N` or `status N`.
+  'setup-died': 'the sandbox process died during setup, before the program started ({0} {1})',
   // `nsbox run` additions (docs/PROTOCOL.md §4).
   hostname: "cannot set hostname to '{0}'",
   loopback: 'cannot bring up the loopback interface: {0} failed',
@@ -104,6 +106,7 @@ export const STEP_SYSCALLS: Record<Step, string> = {
   signals: 'sigaction',
   exec: 'execvp',
   wait: 'waitpid',
+  'setup-died': 'waitpid',
   hostname: 'sethostname',
   loopback: 'ioctl',
   'bind-source': 'stat',

@@ -9,6 +9,7 @@
  */
 import { NS_OPTION_LETTERS } from '../namespaces.js';
 import * as fs from 'node:fs';
+import { constants } from 'node:os';
 import { encodeEnterSpec } from '../enterspec.js';
 import { DEFAULT_SYS, EnterSetupError, planEnter, type EnterRequest, type EnterSys } from '../enterplan.js';
 import { errnoCode, strerror, ulStrtou64 } from '../libc.js';
@@ -289,5 +290,8 @@ export async function runNsenter(args: string[]): Promise<void> {
     process.exitCode = parsed.status;
     return;
   }
-  await runCliHelper(progName, parsed.spec, encodeEnterSpec, parsed.env);
+  // A deliberate difference from util-linux: the child forked for a pid namespace dies with us
+  // (SIGKILL), where util-linux nsenter's would outlive a SIGKILLed nsenter as an orphan.
+  const spec: EnterSpec = parsed.spec.fork ? { ...parsed.spec, killChildSignal: constants.signals.SIGKILL } : parsed.spec;
+  await runCliHelper(progName, spec, encodeEnterSpec, parsed.env);
 }

@@ -5,7 +5,7 @@
  * helper's exit status mirrored, re-raising a fatal signal on ourselves.
  */
 import { constants } from 'node:os';
-import type { NamespaceError } from '../errors.js';
+import { HelperExitError, type NamespaceError } from '../errors.js';
 import { droppedNamespaceMessage, type DroppedNamespace } from '../report.js';
 import { encodeSpec, type SandboxSpec } from '../spec.js';
 import { spawnHelper, type HelperEncoder, type HelperSpec } from '../spawn.js';
@@ -79,7 +79,11 @@ export async function runCliHelper<S extends CliSpec>(
     );
   }
   const [code, signal] = await closed;
-  await running.ready.catch(() => undefined);
+  // The helper gone during setup without a word (killed): say so, once, then exit like it.
+  const died = await running.ready.then(
+    () => undefined,
+    (e: unknown) => (e instanceof HelperExitError ? e : undefined),
+  );
   await (await attached)?.stop();
   for (const sig of PASSED_ON) process.off(sig, passOn);
 
@@ -88,6 +92,7 @@ export async function runCliHelper<S extends CliSpec>(
     process.exit(1);
   }
   if (failure && !failure.silent) process.stderr.write(`${progName}: ${failure.message}\n`);
+  if (died && !failure) process.stderr.write(`${progName}: ${died.message.replace(/^nsbox: /, '')}\n`);
   if (attachError !== undefined) {
     process.stderr.write(`${progName}: ${attachError instanceof Error ? attachError.message : String(attachError)}\n`);
     process.exit(1);
