@@ -35,7 +35,7 @@ static void check_accepted(const struct enter_spec *es)
 			FUZZ_CHECK(es->bindsrc && es->bindto && touch_string(es->bindsrc) > 0 && touch_string(es->bindto) > 0);
 		return;
 	}
-	FUZZ_CHECK(s->file != NULL && s->file[0] != '\0' && s->argv != NULL && s->argv[0] != NULL);
+	FUZZ_CHECK(s->file != NULL && s->argv != NULL && s->argv[0] != NULL);
 	for (char **a = s->argv; *a; a++)
 		touch_string(*a);
 	FUZZ_CHECK(joins || es->netsocket >= 0 || es->userparent);
