@@ -444,7 +444,9 @@ const PROFILE_WORDS = ['unshare', 'env', 'bind', 'hostname', 'cwd', 'rootfs', 'c
 
 async function fuzzProfileCommand(r: Rng, dir: string): Promise<{ outcome: Outcome; args: string[] }> {
   const args: string[] = [];
-  if (r.chance(0.1)) args.push(r.pick(['--profile-dir', `--profile-dir=${junk(r)}`, '-x', '--bogus']));
+  // Never a profile directory outside the scratch store: a relative one lands in it (the
+  // fuzzer runs with the store as its working directory), an absolute one is the store.
+  if (r.chance(0.1)) args.push(...r.pick([['--profile-dir'], ['--profile-dir', dir], [`--profile-dir=${dir}`], ['--profile-dir='], ['-x'], ['--bogus']]));
   args.push(r.pick(['box', 'box', 'new', 'list', junk(r), '.hidden', '-dash', 'a/b']));
   const n = r.int(5);
   for (let i = 0; i < n; i++) args.push(r.chance(0.6) ? r.pick(PROFILE_WORDS) : junk(r));
@@ -496,6 +498,9 @@ export async function fuzzCli(o: CliFuzzOptions): Promise<CliFuzzSummary> {
   };
   const encoded: { what: string; args: string[]; argv: string[] }[] = [];
   const store = mkdtempSync(join(tmpdir(), 'nsbox-fuzz-profiles-'));
+  const cwd = process.cwd();
+  // Whatever a fuzzed command line creates relative to the working directory goes to the store.
+  process.chdir(store);
   try {
     writeFileSync(join(store, 'box.json'), JSON.stringify(PROFILE_SAMPLE));
     for (let i = 0; i < o.cases; i++) {
@@ -537,6 +542,7 @@ export async function fuzzCli(o: CliFuzzOptions): Promise<CliFuzzSummary> {
       }
     }
   } finally {
+    process.chdir(cwd);
     rmSync(store, { recursive: true, force: true });
   }
   if (o.checker && encoded.length) {
