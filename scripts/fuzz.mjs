@@ -8,16 +8,18 @@
  *  - the CLI parsers (src/fuzz/cli.ts): a seeded mutation fuzzer whose accepted specs are
  *    checked against the same C decoders (build/fuzz/spec_check, test-only).
  *
- *   node scripts/fuzz.mjs [--seconds N] [--ts-cases N] [--seed N] [--targets a,b] [--work DIR]
+ *   node scripts/fuzz.mjs [--seconds N] [--ts-cases N] [--seed N] [--targets a,b] [--engine E] [--work DIR]
  *
- * --seconds: per libFuzzer target (default 60); --ts-cases: TS fuzzer cases (default 20000);
+ * --seconds: per target and engine (default 60); --ts-cases: TS fuzzer cases (default 20000);
+ * --engine: libfuzzer (default), afl (AFL++: afl-clang-fast + afl-fuzz, same harnesses through
+ * its libFuzzer driver, ASan + UBSan) or both;
  * --work: where binaries, the growing corpus and crash artifacts go (default build/fuzz, out of
  * git). $FUZZ_CC overrides the compiler (default clang-14, else clang). Prints one line of
  * figures per target and a summary line; exits 1 if anything crashed or failed to build.
  * Needs `npm run build` first (the TS fuzzer runs from dist/).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,11 +30,11 @@ const FLAGS = ['-g', '-O1', '-std=gnu11', '-D_GNU_SOURCE', '-Wall', '-Wextra', '
 const SAN = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
 
 function usage(msg) {
-  process.stderr.write(`fuzz: ${msg}\nusage: node scripts/fuzz.mjs [--seconds N] [--ts-cases N] [--seed N] [--targets ${TARGETS.join(',')}] [--work DIR]\n`);
+  process.stderr.write(`fuzz: ${msg}\nusage: node scripts/fuzz.mjs [--seconds N] [--ts-cases N] [--seed N] [--targets ${TARGETS.join(',')}] [--engine libfuzzer|afl|both] [--work DIR]\n`);
   process.exit(2);
 }
 
-const opts = { seconds: 60, tsCases: 20000, seed: Date.now() % 0x7fffffff, targets: TARGETS, work: join(root, 'build', 'fuzz') };
+const opts = { seconds: 60, tsCases: 20000, seed: Date.now() % 0x7fffffff, targets: TARGETS, engines: ['libfuzzer'], work: join(root, 'build', 'fuzz') };
 const argv = process.argv.slice(2);
 for (let i = 0; i < argv.length; i++) {
   const [name, inline] = argv[i].includes('=') ? [argv[i].slice(0, argv[i].indexOf('=')), argv[i].slice(argv[i].indexOf('=') + 1)] : [argv[i], undefined];
@@ -46,6 +48,11 @@ for (let i = 0; i < argv.length; i++) {
   else if (name === '--ts-cases') opts.tsCases = num();
   else if (name === '--seed') opts.seed = num();
   else if (name === '--work') opts.work = value();
+  else if (name === '--engine') {
+    const e = value();
+    if (!['libfuzzer', 'afl', 'both'].includes(e)) usage(`unknown engine '${e}' (libfuzzer, afl, both)`);
+    opts.engines = e === 'both' ? ['libfuzzer', 'afl'] : [e];
+  }
   else if (name === '--targets') {
     opts.targets = value().split(',').filter(Boolean);
     for (const t of opts.targets) if (!TARGETS.includes(t)) usage(`unknown target '${t}'`);
@@ -61,10 +68,10 @@ function compiler() {
 }
 
 /** Builds `out` from `sources` unless it is newer than every input. */
-function build(cc, out, sources, flags) {
+function build(cc, out, sources, flags, env = process.env) {
   const inputs = [...sources, ...readdirSync(join(root, 'native')).filter((f) => f.endsWith('.h')).map((f) => join(root, 'native', f)), join(root, 'fuzz', 'records.h'), fileURLToPath(import.meta.url)];
   if (existsSync(out) && inputs.every((f) => statSync(f).mtimeMs < statSync(out).mtimeMs)) return;
-  const r = spawnSync(cc, [...FLAGS, ...flags, ...sources, '-o', out], { encoding: 'utf8' });
+  const r = spawnSync(cc, [...FLAGS, ...flags, ...sources, '-o', out], { encoding: 'utf8', env });
   if (r.status !== 0) {
     console.error(`fuzz: building ${relative(root, out)} failed:\n${r.stdout}${r.stderr}`);
     process.exit(1);
@@ -117,29 +124,85 @@ function runTarget(bin, target) {
   });
 }
 
+/** AFL++ on the same harness (its libFuzzer driver); figures from fuzzer_stats. */
+function runAfl(bin, target) {
+  const out = join(opts.work, 'afl', target);
+  const crashes = join(opts.work, 'crashes');
+  mkdirSync(crashes, { recursive: true });
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(dirname(out), { recursive: true });
+  const started = Date.now();
+  const r = spawnSync(
+    'afl-fuzz',
+    ['-i', join(root, 'fuzz', 'corpus', target), '-o', out, '-V', String(opts.seconds), '-s', String(opts.seed), '-x', join(root, 'fuzz', 'helper.dict'), '--', bin],
+    {
+      encoding: 'utf8',
+      maxBuffer: 64 << 20,
+      env: { ...process.env, AFL_NO_UI: '1', AFL_NO_AFFINITY: '1', AFL_SKIP_CPUFREQ: '1', AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES: '1', AFL_QUIET: '1' },
+    },
+  );
+  const statsFile = join(out, 'default', 'fuzzer_stats');
+  const stats = existsSync(statsFile) ? readFileSync(statsFile, 'utf8') : '';
+  const stat = (k) => Number((new RegExp(`^${k}\\s*:\\s*([\\d.]+)`, 'm').exec(stats) ?? [])[1] ?? NaN);
+  const crashDir = join(out, 'default', 'crashes');
+  const found = existsSync(crashDir) ? readdirSync(crashDir).filter((f) => f.startsWith('id:')) : [];
+  const saved = found.map((f, i) => {
+    const dst = join(crashes, `${target}-afl-${i}`);
+    copyFileSync(join(crashDir, f), dst);
+    return dst;
+  });
+  return {
+    target,
+    code: r.status,
+    execs: stat('execs_done'),
+    execPerSec: Math.round(stat('execs_per_sec')),
+    edges: stat('edges_found'),
+    features: NaN,
+    corpus: stat('corpus_count'),
+    seconds: (Date.now() - started) / 1000,
+    crashes: saved,
+    tail: r.status === 0 ? '' : `${r.stdout ?? ''}${r.stderr ?? ''}`.split('\n').filter((l) => /PROGRAM ABORT|ERROR|Oops/.test(l)).slice(0, 5).join('\n'),
+  };
+}
+
 const cc = compiler();
 const binDir = join(opts.work, 'bin');
 mkdirSync(binDir, { recursive: true });
-for (const t of opts.targets) build(cc, join(binDir, `${t}_fuzz`), [join(root, 'fuzz', `${t}_fuzz.c`), ...DECODERS], ['-fsanitize=fuzzer', ...SAN]);
+if (opts.engines.includes('libfuzzer')) {
+  for (const t of opts.targets) build(cc, join(binDir, `${t}_fuzz`), [join(root, 'fuzz', `${t}_fuzz.c`), ...DECODERS], ['-fsanitize=fuzzer', ...SAN]);
+}
+if (opts.engines.includes('afl')) {
+  if (spawnSync('afl-clang-fast', ['--version'], { stdio: 'ignore' }).status !== 0) {
+    console.error('fuzz: afl-clang-fast not found (install afl++)');
+    process.exit(1);
+  }
+  const aflEnv = { ...process.env, AFL_QUIET: '1', AFL_USE_ASAN: '1', AFL_USE_UBSAN: '1' };
+  for (const t of opts.targets) build('afl-clang-fast', join(binDir, `${t}_afl`), [join(root, 'fuzz', `${t}_fuzz.c`), ...DECODERS], ['-fsanitize=fuzzer'], aflEnv);
+}
 const checker = join(binDir, 'spec_check');
 build(cc, checker, [join(root, 'fuzz', 'spec_check.c'), ...DECODERS], SAN);
 
 let failed = false;
 let totalExecs = 0;
 let totalSeconds = 0;
+let runs = 0;
 const fmt = (n) => (Number.isFinite(n) ? String(n) : '?');
-for (const t of opts.targets) {
-  const r = await runTarget(join(binDir, `${t}_fuzz`), t);
-  totalExecs += Number.isFinite(r.execs) ? r.execs : 0;
-  totalSeconds += r.seconds;
-  const bad = r.code !== 0 || r.crashes.length > 0;
-  failed ||= bad;
-  console.log(
-    `fuzz: ${t.padEnd(12)} ${fmt(r.execs)} execs in ${r.seconds.toFixed(1)} s (${fmt(r.execPerSec)} exec/s), corpus ${r.corpus}, edges ${fmt(r.edges)}, features ${fmt(r.features)}, crashes ${r.crashes.length}${bad ? ` (exit ${r.code})` : ''}`,
-  );
-  if (bad) {
-    if (r.tail) console.log(r.tail.replace(/^/gm, '      '));
-    for (const c of r.crashes) console.log(`      reproduce: ${join(binDir, `${t}_fuzz`)} ${c}`);
+for (const engine of opts.engines) {
+  for (const t of opts.targets) {
+    const r = engine === 'afl' ? runAfl(join(binDir, `${t}_afl`), t) : await runTarget(join(binDir, `${t}_fuzz`), t);
+    runs++;
+    totalExecs += Number.isFinite(r.execs) ? r.execs : 0;
+    totalSeconds += r.seconds;
+    const bad = r.code !== 0 || r.crashes.length > 0;
+    failed ||= bad;
+    const label = engine === 'afl' ? `${t} (afl)` : t;
+    console.log(
+      `fuzz: ${label.padEnd(12)} ${fmt(r.execs)} execs in ${r.seconds.toFixed(1)} s (${fmt(r.execPerSec)} exec/s), corpus ${fmt(r.corpus)}, edges ${fmt(r.edges)}${Number.isFinite(r.features) ? `, features ${r.features}` : ''}, crashes ${r.crashes.length}${bad ? ` (exit ${r.code})` : ''}`,
+    );
+    if (bad) {
+      if (r.tail) console.log(r.tail.replace(/^/gm, '      '));
+      for (const c of r.crashes) console.log(`      reproduce: ${join(binDir, `${t}_${engine === 'afl' ? 'afl' : 'fuzz'}`)} ${c}`);
+    }
   }
 }
 
@@ -176,6 +239,6 @@ if (opts.tsCases > 0) {
 }
 
 console.log(
-  `fuzz: ${failed ? 'FAILED' : 'ok'}: ${opts.targets.length} C targets, ${totalExecs} execs, ${tsLine.replace(/^ts: /, 'TS ')}; ${totalSeconds.toFixed(0)} s in all, seed ${opts.seed}`,
+  `fuzz: ${failed ? 'FAILED' : 'ok'}: ${runs} C target runs (${opts.engines.join('+')}), ${totalExecs} execs, ${tsLine.replace(/^ts: /, 'TS ')}; ${totalSeconds.toFixed(0)} s in all, seed ${opts.seed}`,
 );
 process.exit(failed ? 1 : 0);

@@ -43,7 +43,7 @@ describe('fuzz: short run (CI)', () => {
         assert.ok(Number(m[1]) > 1000, `${target}: only ${m[1]} executions:\n${out}`);
       }
       assert.match(out, /fuzz: ts: 3000 cases .* failures 0\n/);
-      assert.match(out, /^fuzz: ok: 3 C targets, \d+ execs, /m);
+      assert.match(out, /^fuzz: ok: 3 C target runs \(libfuzzer\), \d+ execs, /m);
     } finally {
       removeTmpdir(work);
     }
