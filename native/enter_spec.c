@@ -226,8 +226,6 @@ static void init(struct enter_spec *es)
 const char *enter_spec_parse(struct enter_spec *es, int argc, char **argv)
 {
 	int i;
-	const char *bad;
-
 	init(es);
 	if (argc < 2 || strcmp(argv[1], ENTER_VERSION_TAG) != 0)
 		return argc < 2 ? "" : argv[1];
@@ -244,8 +242,6 @@ const char *enter_spec_parse(struct enter_spec *es, int argc, char **argv)
 		es->base.file = argv[i + 1];
 		es->base.argv = argv + i + 2;
 	}
-	bad = check(es, es->base.file != NULL);
-	if (!bad && es->base.file && es->base.file[0] == '\0')
-		bad = "--";
-	return bad;
+	/* An empty file is the program's problem, as in unshare mode: execvp(3) fails with ENOENT. */
+	return check(es, es->base.file != NULL);
 }

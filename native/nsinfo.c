@@ -10,6 +10,7 @@
  * executed; the helper exits 0 once everything is reported (1 for a bad command line).
  */
 #include "nsinfo.h"
+#include "nsinfo_spec.h"
 
 #include "rt.h"
 
@@ -275,17 +276,6 @@ static void one_path(struct buf *out, struct seen *seen, const char *path)
 	close(fd);
 }
 
-static bool parse_record(const char *arg, const char *key, int *out)
-{
-	size_t n = strlen(key);
-	uint64_t v;
-
-	if (strncmp(arg, key, n) != 0 || arg[n] != '=' || !parse_u64(arg + n + 1, 0, INT32_MAX, &v))
-		return false;
-	*out = (int)v;
-	return true;
-}
-
 static int usage_error(const char *arg)
 {
 	static const char pre[] = "nsbox-helper: invalid helper spec '";
@@ -301,34 +291,22 @@ int nsinfo_main(int argc, char **argv)
 	struct report rep;
 	struct buf out = { 0 };
 	struct seen seen = { 0 };
-	int report_fd = -1, keepfds = -1, netnsid = 0, i;
+	struct nsinfo_spec spec;
+	const char *bad = nsinfo_spec_parse(&spec, argc, argv);
+	int i;
 
-	/* argv[1] is the tag; then exactly report= and keepfds= (either order), then `--`. */
-	for (i = 2; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (report_fd < 0 && parse_record(argv[i], "report", &report_fd))
-			continue;
-		if (keepfds < 0 && parse_record(argv[i], "keepfds", &keepfds) && keepfds >= 3)
-			continue;
-		if (parse_record(argv[i], "netnsid", &netnsid) && netnsid == 1)
-			continue;
-		return usage_error(argv[i]);
-	}
-	if (i >= argc)
-		return usage_error("--");
-	if (report_fd < 0)
-		return usage_error("report=");
-	if (keepfds < 0)
-		return usage_error("keepfds=");
+	if (bad)
+		return usage_error(bad);
 	/* Nothing is executed here, so keepfds has no further effect: the fds die with us. */
-	if (netnsid) {
+	if (spec.netnsid) {
 		/* Failing to open it is what util-linux shows as an empty NETNSID: no error. */
 		long fd = syscall(__NR_socket, (long)AF_NETLINK, (long)(SOCK_RAW | O_CLOEXEC), (long)NETLINK_ROUTE);
 
 		netlink_fd = fd < 0 ? -1 : (int)fd;
 	}
-	for (i++; i < argc; i++)
+	for (i = spec.first_path; i < argc; i++)
 		one_path(&out, &seen, argv[i]);
-	report_init(&rep, report_fd, -1);
+	report_init(&rep, spec.report_fd, -1);
 	report_send(&rep, out.data, out.len);
 	buf_free(&out);
 	free(seen.ino);

@@ -142,6 +142,9 @@ static void buf_reserve(struct buf *b, size_t extra)
 
 void buf_put(struct buf *b, const void *p, size_t n)
 {
+	/* Nothing to add: an empty buffer has no data pointer, and NULL + 0 is undefined (UBSan). */
+	if (n == 0)
+		return;
 	buf_reserve(b, n);
 	memcpy(b->data + b->len, p, n);
 	b->len += n;

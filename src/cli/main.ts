@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`nsbox ${VERSION}\n`);
     return;
   }
-  process.stderr.write(command === undefined ? USAGE : `nsbox: unknown command '${command}'\nTry 'nsbox --help' for more information.\n`);
+  process.stderr.write(`nsbox: ${command === undefined ? 'missing command' : `unknown command '${command}'`}\nTry 'nsbox --help' for more information.\n`);
   process.exitCode = 1;
 }
 

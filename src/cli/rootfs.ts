@@ -27,18 +27,20 @@ function list(names: string[]): string {
   return names.length > 5 ? `${first}, ...` : first;
 }
 
+/** A usage error: one line naming the problem, then the usual hint (the usage is one --help away). */
+function usageError(prog: string, message: string): void {
+  process.stderr.write(`${prog}: ${message}\nTry 'nsbox rootfs --help' for more information.\n`);
+  process.exitCode = 1;
+}
+
 export async function runRootfsCommand(args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub === undefined || sub === '-h' || sub === '--help') {
-    (sub === undefined ? process.stderr : process.stdout).write(USAGE);
-    if (sub === undefined) process.exitCode = 1;
+  if (sub === '-h' || sub === '--help') {
+    process.stdout.write(USAGE);
     return;
   }
-  if (sub !== 'import') {
-    process.stderr.write(`nsbox rootfs: unknown subcommand '${sub}'\n${USAGE}`);
-    process.exitCode = 1;
-    return;
-  }
+  if (sub === undefined) return usageError('nsbox rootfs', "missing subcommand (valid: import)");
+  if (sub !== 'import') return usageError('nsbox rootfs', `unknown subcommand '${sub}' (valid: import)`);
   let force = false;
   const operands: string[] = [];
   let noMoreOptions = false;
@@ -48,18 +50,11 @@ export async function runRootfsCommand(args: string[]): Promise<void> {
     else if (!noMoreOptions && (a === '-h' || a === '--help')) {
       process.stdout.write(USAGE);
       return;
-    } else if (!noMoreOptions && a.startsWith('-') && a !== '-') {
-      process.stderr.write(`nsbox rootfs import: unrecognized option '${a}'\n${USAGE}`);
-      process.exitCode = 1;
-      return;
-    } else operands.push(a);
+    } else if (!noMoreOptions && a.startsWith('-') && a !== '-') return usageError('nsbox rootfs import', `unrecognized option '${a}'`);
+    else operands.push(a);
   }
   const [tarball, dir] = operands;
-  if (tarball === undefined || dir === undefined || operands.length !== 2) {
-    process.stderr.write(`nsbox rootfs import: expected a tarball and a directory\n${USAGE}`);
-    process.exitCode = 1;
-    return;
-  }
+  if (tarball === undefined || dir === undefined || operands.length !== 2) return usageError('nsbox rootfs import', 'expected a tarball and a directory');
   // Progress only on a terminal: a line rewritten in place.
   const tty = process.stderr.isTTY === true;
   let shown = false;

@@ -81,6 +81,12 @@ function parseId(v: string, opt: string): number {
   return Number(v);
 }
 
+/** An empty path would quietly mean the current directory (or fail deep in the encoder). */
+function nonEmpty(v: string, opt: string): string {
+  if (v === '') throw new RootfsUsageError(`${opt}: empty path`);
+  return v;
+}
+
 /** Options until the first non-option (or `--`); the rest is the program. */
 export function parseRootfsArgs(args: readonly string[], baseEnv: Readonly<Record<string, string | undefined>>): ParsedRootfsRun | 'help' {
   const choices: ContainerChoices = {};
@@ -116,7 +122,7 @@ export function parseRootfsArgs(args: readonly string[], baseEnv: Readonly<Recor
       case '--help':
         return 'help';
       case '--rootfs':
-        rootfs = arg();
+        rootfs = nonEmpty(arg(), name);
         break;
       case '--ro':
         choices.readOnly = true;
@@ -143,7 +149,7 @@ export function parseRootfsArgs(args: readonly string[], baseEnv: Readonly<Recor
         break;
       }
       case '--cwd':
-        choices.cwd = arg();
+        choices.cwd = nonEmpty(arg(), name);
         break;
       case '--uid':
         choices.uid = parseId(arg(), '--uid');

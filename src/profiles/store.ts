@@ -521,6 +521,9 @@ export async function editProfile(
   const path = profilePath(name, o);
   const dir = resolveProfileDir(o);
   return withLock(dir, o, async () => {
+    // The atomic rename would replace a symbolic link by a file (its target untouched, a dangling
+    // link turned into a new profile): never what was meant, so the link is left alone.
+    if (isSymlink(path)) throw new ProfileError('io', `profile file ${path} is a symbolic link; nsbox only edits regular files`, { path });
     const cur = readProfileAt(path);
     if (!cur && o.create === false) throw notFound(name, path);
     const base = cur ? cur.profile : emptyProfile();
@@ -531,6 +534,14 @@ export async function editProfile(
     if (!cur || cur.text !== text) writeAtomic(dir, path, name, text);
     return next;
   });
+}
+
+function isSymlink(path: string): boolean {
+  try {
+    return fs.lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** Save `profile` as `name` (validated; replaces the file atomically, under the lock). */
@@ -569,6 +580,7 @@ export async function copyProfile(from: string, to: string, o: CopyProfileOption
   await withLock(dir, o, () => {
     const cur = readProfileAt(src);
     if (!cur) throw notFound(from, src);
+    if (isSymlink(dst)) throw new ProfileError('io', `profile file ${dst} is a symbolic link; nsbox only edits regular files`, { path: dst });
     const existing = readProfileAt(dst); // throws on a corrupt or newer target: never overwritten
     if (existing && !o.force) throw new ProfileError('exists', `profile '${to}' already exists (${dst}); use --force to replace it`, { path: dst });
     if (from === to) return;

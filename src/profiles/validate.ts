@@ -184,7 +184,8 @@ export function parseProfileText(text: string, source?: string): Profile {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    // V8 quotes the text around the error, line breaks included: keep the message one line.
+    const why = (e instanceof Error ? e.message : String(e)).replace(/[\u0000-\u001f\u007f]/g, (c) => (c === '\n' ? '\\n' : ' '));
     throw new ProfileError('corrupt', `${source !== undefined ? `${source}: ` : ''}corrupt profile file (not valid JSON: ${why})`, source !== undefined ? { path: source } : {});
   }
   return validateProfile(value, source);

@@ -103,7 +103,27 @@ export async function importRootfs(tarball: string, dir: string, options: Import
       );
     }
   }
-  fs.mkdirSync(dir, { recursive: true });
+  let created: string | undefined;
+  try {
+    created = fs.mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new RootfsImportError(`cannot create ${dir}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  try {
+    return await extractInto(tarball, dir, options, { root, preserveOwner, totalBytes });
+  } catch (e) {
+    // A failed import leaves nothing behind: the directories it created go (an existing one stays).
+    if (created !== undefined) fs.rmSync(created, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function extractInto(
+  tarball: string,
+  dir: string,
+  options: ImportOptions,
+  { root, preserveOwner, totalBytes }: { root: boolean; preserveOwner: boolean; totalBytes: number | undefined },
+): Promise<ImportResult> {
   if (!fs.statSync(dir).isDirectory()) throw new RootfsImportError(`${dir} is not a directory`);
   if (!options.force && fs.readdirSync(dir).length > 0) throw new RootfsImportError(`${dir} is not empty (use --force to extract into it anyway)`);
 
