@@ -34,9 +34,6 @@ struct helper {
 	bool creds_changed;
 	/* `init`: pipe from pid 1 to the forking parent for the program's wait status (init.c). */
 	int init_status[2];
-	/* The network namespace is made by the parent after the fork (netns.c), and joined yet. */
-	bool net_late;
-	bool net_joined;
 	/*
 	 * `init`, in pid 1 from the fork on: the signal mask to give back once its forwarding
 	 * handlers are in place (until then the forwarded signals stay blocked, see process.c).

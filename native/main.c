@@ -14,7 +14,6 @@
 #include "helper.h"
 #include "init.h"
 #include "mounts.h"
-#include "netns.h"
 #include "nsinfo.h"
 #include "persist.h"
 #include "privileged.h"
@@ -92,7 +91,6 @@ static int unshare_main(int argc, char **argv)
 
 	/* 3-5. Owner, the namespaces themselves (try ones maybe left out), then outside maps. */
 	owner_apply(&h);
-	netns_defer(&h);
 	unshare_apply(&h, &spec);
 	idmap_release(&h);
 
@@ -105,10 +103,8 @@ static int unshare_main(int argc, char **argv)
 	/* 7-9. With fork the helper stays as the parent; it never returns from supervise(). */
 	if (spec.fork)
 		child = program_fork(&h, &chan);
-	if (child > 0) {
-		netns_create_late(&h, chan, nsdir);
+	if (child > 0)
 		report_collect_ns(&ns, nsdir, true);
-	}
 	if (!spec.fork || child > 0)
 		persist_apply(&h);
 	if (child > 0)
@@ -127,7 +123,6 @@ static int unshare_main(int argc, char **argv)
 	root_apply(&h);
 	procmount_apply(&h);
 	binfmt_apply(&h);
-	netns_join_late(&h);
 	setids_apply(&h);
 	keepcaps_apply(&h);
 

@@ -155,8 +155,6 @@ int setrlimit(int resource, const struct rlimit *rl);
 #define SOL_SOCKET 1
 #define SO_PASSCRED 16
 #define SCM_CREDENTIALS 2
-#define SCM_RIGHTS 1
-#define MSG_CMSG_CLOEXEC 0x40000000
 struct ucred {
 	pid_t pid;
 	uid_t uid;
@@ -188,7 +186,6 @@ int socketpair(int domain, int type, int protocol, int fds[2]);
 int setsockopt(int fd, int level, int name, const void *val, unsigned int len);
 ssize_t send(int fd, const void *buf, size_t n, int flags);
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags);
-ssize_t sendmsg(int fd, const struct msghdr *msg, int flags);
 
 /* dirent.h */
 struct dirent {
@@ -206,9 +203,6 @@ int dirfd(DIR *dir);
 
 /* sys/syscall.h */
 #define SYS_capget __NR_capget
-#define SYS_sched_getaffinity __NR_sched_getaffinity
-#define SYS_sched_setaffinity __NR_sched_setaffinity
-#define SYS_getcpu __NR_getcpu
 #define SYS_capset __NR_capset
 #ifdef __NR_close_range
 #define SYS_close_range __NR_close_range

@@ -3,7 +3,6 @@
 #include "rt.h"
 
 #include "binds.h"
-#include "netns.h"
 #include "util.h"
 
 #define PSEUDO_FS_FLAGS (MS_NOSUID | MS_NOEXEC | MS_NODEV)
@@ -159,8 +158,6 @@ static void mount_sys(struct helper *h)
 {
 	struct bind b = { .mode = BIND_RO, .src = "/sys", .dst = "sys" };
 
-	/* A fresh sysfs shows the network namespace of its mounter: it must be the new one. */
-	netns_join_late(h);
 	if (h->spec->clone_flags & CLONE_NEWNET) {
 		mkdir_existing_ok(h, "sys");
 		if (mount("sysfs", "sys", "sysfs", PSEUDO_FS_FLAGS | MS_RDONLY, NULL) == 0)
@@ -375,9 +372,8 @@ void rootfs_apply(struct helper *h)
 	refuse_symlinked_mount_points(h);
 	mount_proc(h);
 	mount_dev(h);
-	mount_tmp(h);
-	/* Last of the fixed mounts: the later, the more of the network namespace's creation is hidden. */
 	mount_sys(h);
+	mount_tmp(h);
 	user_mounts(h);
 	switch_root(h);
 	if (s->rootro)

@@ -504,11 +504,6 @@ ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	return SYS(__NR_recvmsg, fd, msg, flags, 0, 0, 0);
 }
 
-ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
-{
-	return SYS(__NR_sendmsg, fd, msg, flags, 0, 0, 0);
-}
-
 /* ---- dirent ---- */
 
 struct nolibc_dir {

@@ -43,10 +43,8 @@ void unshare_apply(struct helper *h, struct spec *spec)
 	int first_err, tries[3], n = 0;
 	int user = spec->try_flags & CLONE_NEWUSER;
 	int others = spec->try_flags & ~CLONE_NEWUSER;
-	/* A late network namespace is made after the fork (netns.c). */
-	int now = spec->clone_flags & ~(h->net_late ? CLONE_NEWNET : 0);
 
-	if (unshare(now) == 0)
+	if (unshare(spec->clone_flags) == 0)
 		return;
 	first_err = errno;
 	if (!spec->try_flags || !refusal(first_err))
@@ -63,7 +61,7 @@ void unshare_apply(struct helper *h, struct spec *spec)
 	if (others && user)
 		tries[n++] = others | user;
 	for (int i = 0; i < n; i++) {
-		if (unshare(now & ~tries[i]) < 0)
+		if (unshare(spec->clone_flags & ~tries[i]) < 0)
 			continue;
 		report_dropped(h, tries[i], first_err);
 		spec->clone_flags &= ~tries[i];
@@ -95,16 +93,11 @@ struct lo_ifreq {
 
 void loopback_apply(struct helper *h)
 {
-	/* With a late network namespace the forking parent does it (netns.c). */
-	if (h->spec->loopback && !h->net_late)
-		loopback_up(h);
-}
-
-void loopback_up(struct helper *h)
-{
 	struct lo_ifreq ifr;
 	int fd;
 
+	if (!h->spec->loopback)
+		return;
 	/*
 	 * A new network namespace has `lo`, down. Setting IFF_UP is all it takes: the kernel then
 	 * gives it 127.0.0.1/8 and ::1 itself. Any socket of the namespace can carry the ioctls.

@@ -22,7 +22,4 @@ void hostname_apply(struct helper *h);
 /* Step 12b: `lo` up in the new network namespace. */
 void loopback_apply(struct helper *h);
 
-/* `lo` up in our current network namespace, unconditionally. */
-void loopback_up(struct helper *h);
-
 #endif

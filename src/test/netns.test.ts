@@ -1,7 +1,7 @@
 /**
- * The network namespace made by the forking parent beside the child's setup (native/netns.c):
- * whatever the order inside the helper, the program must end up exactly where a single
- * unshare(2) would have put it, failures must read the same, and nothing may be left behind.
+ * Network namespaces with a forking helper: the program is in the namespace the helper reports
+ * (and persists), `lo` is up, and a refusal by the kernel reads as util-linux's, with nothing
+ * started and nothing left behind.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -32,7 +32,7 @@ function output(child: ReturnType<typeof spawn>): Promise<{ code: number | null;
   });
 }
 
-describe('late network namespace (made by the forking parent)', () => {
+describe('network namespace with fork', () => {
   it('the program is in the reported network namespace, owned by the new user namespace, lo up', async () => {
     const child = spawn('sh', ['-c', 'readlink /proc/self/ns/net; cat /sys/class/net/lo/operstate 2>/dev/null || ip -o link 2>/dev/null; cat /proc/net/dev | grep -c ":"'], {
       user: true,
@@ -55,7 +55,7 @@ describe('late network namespace (made by the forking parent)', () => {
     assert.equal(ifaces, '1');
   });
 
-  it('a persisted network namespace is the program\'s (bind made after the late unshare)', async (t) => {
+  it('a persisted network namespace is the program\'s ', async (t) => {
     if (!requireRoot(t)) return;
     await withScope(async (scope) => {
       const file = join(scope.tmpdir(), "netns");
