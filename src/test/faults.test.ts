@@ -16,19 +16,23 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { dirname, join } from 'node:path';
 import { HelperExitError, NamespaceError, enter, run, spawn, spawnContainer, type SandboxedChildProcess } from '../index.js';
+import { prng } from '../stress.js';
 import {
-  HERE,
   type LeakScope,
-  NSBOX_HELPER,
   type ProcInfo,
   type Running,
   type RunResult,
   type SkipContext,
   type TestUser,
+  BUSYBOX,
+  HERE,
+  NSBOX_HELPER,
+  buildBusyboxRootfs,
   delay,
   describeResult,
   mountinfo,
   processesWithToken,
+  requireBusybox,
   requireCapability,
   requireRoot,
   requireTestUser,
@@ -37,6 +41,7 @@ import {
   startCommand,
   startNsboxCommand,
   tmpdir,
+  treeHash,
   useFileLeakCheck,
   userCli,
   waitFor,
@@ -56,16 +61,9 @@ const n = (base: number): number => Math.round(base * SCALE);
 /** Appended to every assertion message: how to replay. */
 const SEEDNOTE = `[seed ${SEED}: replay with NSBOX_FAULTS_SEED=${SEED}]`;
 
-/** A seeded generator per test (mulberry32 on the seed mixed with the test's name). */
+/** A seeded generator per test (the stress run's mulberry32, on the seed mixed with the test's name). */
 function rng(name: string): () => number {
-  let a = (SEED ^ createHash('sha256').update(name).digest().readUInt32LE(0)) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return prng((SEED ^ createHash('sha256').update(name).digest().readUInt32LE(0)) >>> 0);
 }
 
 type As = 'root' | 'user';
@@ -77,42 +75,9 @@ function canRun(t: SkipContext, as: As): TestUser | boolean {
   return requireTestUser(t) ?? false;
 }
 
-const BUSYBOX = '/bin/busybox';
 const STRACE = '/usr/bin/strace';
 
-function requireBusybox(t: SkipContext): boolean {
-  return requireCapability(t, fs.existsSync(BUSYBOX), 'busybox-static is not installed (/bin/busybox)');
-}
 
-/** A busybox rootfs, as src/test/rootfs.test.ts builds it (relative applet links). */
-function buildRootfs(dir: string, owner?: TestUser): void {
-  fs.mkdirSync(join(dir, 'bin'), { recursive: true });
-  fs.copyFileSync(BUSYBOX, join(dir, 'bin', 'busybox'));
-  fs.chmodSync(join(dir, 'bin', 'busybox'), 0o755);
-  for (const applet of ['sh', 'sleep', 'true', 'echo']) fs.symlinkSync('busybox', join(dir, 'bin', applet));
-  for (const d of ['proc', 'dev', 'sys', 'tmp', 'etc', 'root']) fs.mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(join(dir, 'etc', 'hosts'), '');
-  fs.writeFileSync(join(dir, 'etc', 'resolv.conf'), '');
-  if (owner) {
-    const r = cp.spawnSync('chown', ['-hR', `${owner.uid}:${owner.gid}`, dir]);
-    if (r.status !== 0) throw new Error(`chown: ${String(r.stderr)}`);
-  }
-}
-
-/** Every path, mode, owner, link target and content under `dir`. */
-function treeHash(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (rel: string): void => {
-    const p = join(dir, rel);
-    const st = fs.lstatSync(p);
-    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
-    if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
-    else if (st.isFile()) h.update(fs.readFileSync(p));
-    else if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(join(rel, e));
-  };
-  walk('.');
-  return h.digest('hex');
-}
 
 /** Mounts of the host (this process's mount namespace) on or under `dir`. */
 function mountsUnder(dir: string): string[] {
@@ -296,7 +261,7 @@ describe('the parent SIGKILLed at random points: a Node program using spawn() wi
               config.options = { user: true, mapRootUser: true, mount: true, uts: true, net: true, pid: true, persist: { uts: persistFiles[0], net: persistFiles[1] } };
               break;
             case 'container':
-              buildRootfs(rootfs, as === 'user' && typeof user !== 'boolean' ? user : undefined);
+              buildBusyboxRootfs(rootfs, { owner: as === 'user' && typeof user !== 'boolean' ? user : undefined });
               rootfsHash = treeHash(rootfs);
               fixtureKind = 'container';
               config = { argv: ['/bin/sleep', '1000'], rootfs };
@@ -413,7 +378,7 @@ describe('the parent SIGKILLed at random points: the nsbox CLI', { concurrency: 
           name: 'run --rootfs',
           setup: async (_scope, dir) => {
             const rootfs = join(dir, 'box');
-            buildRootfs(rootfs, u && typeof user !== 'boolean' ? user : undefined);
+            buildBusyboxRootfs(rootfs, { owner: u && typeof user !== 'boolean' ? user : undefined });
             return { args: ['run', ['--rootfs', rootfs, '--', '/bin/sleep', '1000']] };
           },
         },
@@ -421,7 +386,7 @@ describe('the parent SIGKILLed at random points: the nsbox CLI', { concurrency: 
           name: 'run --rootfs --net=user (pasta)',
           setup: async (_scope, dir) => {
             const rootfs = join(dir, 'box');
-            buildRootfs(rootfs, u && typeof user !== 'boolean' ? user : undefined);
+            buildBusyboxRootfs(rootfs, { owner: u && typeof user !== 'boolean' ? user : undefined });
             return { args: ['run', ['--rootfs', rootfs, '--net=user', '--', '/bin/sleep', '1000']], pasta: true };
           },
         },
@@ -701,7 +666,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
     await withScope(async (scope) => {
       const dir = scope.tmpdir();
       const rootfs = join(dir, 'box');
-      buildRootfs(rootfs);
+      buildBusyboxRootfs(rootfs);
       const rootfsHash = treeHash(rootfs);
       const persistFile = join(dir, 'uts');
       fs.writeFileSync(persistFile, '');
@@ -779,7 +744,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
         const dir = scope.tmpdir({ writableByUser: true });
         const wrapper = u && typeof user !== 'boolean' ? writeWrapper(dir, userCli(user).helper) : ROOT_WRAPPER;
         const rootfs = join(dir, 'box');
-        buildRootfs(rootfs, u && typeof user !== 'boolean' ? user : undefined);
+        buildBusyboxRootfs(rootfs, { owner: u && typeof user !== 'boolean' ? user : undefined });
         const target = await startTarget(scope, as);
         const specs: { name: string; args: [string, string[]] }[] = [
           { name: 'unshare', args: ['unshare', u ? ['--map-root-user', '--fork', '--pid', '--mount-proc', '--kill-child', '--uts', BUSYBOX, 'true'] : ['--user', '--map-root-user', '--fork', '--pid', '--mount-proc', '--kill-child', '--uts', '--net', BUSYBOX, 'true']] },
@@ -831,7 +796,7 @@ describe('the helper killed at each step of its setup (strace --inject=SYSCALL:s
     await withScope(async (scope) => {
       const dir = scope.tmpdir();
       const rootfs = join(dir, 'box');
-      buildRootfs(rootfs);
+      buildBusyboxRootfs(rootfs);
       const target = await startTarget(scope, 'root');
       const env = { ...process.env, ...scope.env };
       const starts: [string, () => SandboxedChildProcess<unknown>][] = [

@@ -7,7 +7,7 @@
  * Nothing here imports the implementation: the tests only ever talk to the CLI, as a user would.
  */
 import * as cp from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import { constants as osConstants, tmpdir as osTmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -1068,4 +1068,49 @@ export function useFileLeakCheck(): void {
   after(async () => {
     await check?.end();
   });
+}
+
+/** Debian's busybox-static: the one binary the rootfs tests put in a container. */
+export const BUSYBOX = '/bin/busybox';
+
+export function requireBusybox(t: SkipContext): boolean {
+  return requireCapability(t, fs.existsSync(BUSYBOX), `needs ${BUSYBOX} (Debian package busybox-static)`);
+}
+
+/**
+ * The README's recipe: busybox and one relative link per applet (`busybox --install -s DIR`
+ * would write absolute links to the host's path), plus the mount points and the files the
+ * shared network binds on. `owner`: the tree is chowned to that user (rootless runs).
+ */
+export function buildBusyboxRootfs(dir: string, o: { owner?: { uid: number; gid: number } | undefined } = {}): void {
+  fs.mkdirSync(join(dir, 'bin'), { recursive: true });
+  fs.copyFileSync(BUSYBOX, join(dir, 'bin', 'busybox'));
+  fs.chmodSync(join(dir, 'bin', 'busybox'), 0o755);
+  const list = cp.spawnSync(BUSYBOX, ['--list'], { encoding: 'utf8' });
+  if (list.status !== 0) throw new Error(`busybox --list: ${list.stderr}`);
+  for (const applet of list.stdout.split('\n').filter((a) => a && a !== 'busybox')) fs.symlinkSync('busybox', join(dir, 'bin', applet));
+  for (const d of ['proc', 'dev', 'sys', 'tmp', 'etc', 'root']) fs.mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
+  fs.writeFileSync(join(dir, 'etc', 'hosts'), '');
+  fs.writeFileSync(join(dir, 'etc', 'resolv.conf'), '');
+  fs.writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
+  if (o.owner) {
+    const r = cp.spawnSync('chown', ['-hR', `${o.owner.uid}:${o.owner.gid}`, dir]);
+    if (r.status !== 0) throw new Error(`chown: ${String(r.stderr)}`);
+  }
+}
+
+/** Every path, mode, owner, link target and content hash under `dir`: equal trees, equal strings. */
+export function treeHash(dir: string): string {
+  const h = createHash('sha256');
+  const walk = (rel: string): void => {
+    const p = join(dir, rel);
+    const st = fs.lstatSync(p);
+    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
+    if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
+    else if (st.isFile()) h.update(fs.readFileSync(p));
+    else if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(join(rel, e));
+    h.update('\n');
+  };
+  walk('.');
+  return h.digest('hex');
 }

@@ -7,7 +7,6 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { hostname as hostHostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,8 @@ import {
   type RunOptions,
   type RunResult,
   type SkipContext,
+  BUSYBOX,
+  buildBusyboxRootfs,
   describeResult,
   mountinfo,
   processesWithToken,
@@ -27,6 +28,7 @@ import {
   startNsboxCommand,
   testUser,
   tmpdir,
+  treeHash,
   useFileLeakCheck,
   waitFor,
   withScope,
@@ -34,41 +36,6 @@ import {
 
 useFileLeakCheck();
 
-const BUSYBOX = '/bin/busybox';
-
-/**
- * The README's recipe: busybox and one relative link per applet (`busybox --install -s DIR`
- * would write absolute links to the host's path), plus the mount points and the files the
- * shared network binds on.
- */
-export function buildBusyboxRootfs(dir: string): void {
-  fs.mkdirSync(join(dir, 'bin'), { recursive: true });
-  fs.copyFileSync(BUSYBOX, join(dir, 'bin', 'busybox'));
-  fs.chmodSync(join(dir, 'bin', 'busybox'), 0o755);
-  const list = spawnSync(BUSYBOX, ['--list'], { encoding: 'utf8' });
-  if (list.status !== 0) throw new Error(`busybox --list: ${list.stderr}`);
-  for (const applet of list.stdout.split('\n').filter((a) => a && a !== 'busybox')) fs.symlinkSync('busybox', join(dir, 'bin', applet));
-  for (const d of ['proc', 'dev', 'sys', 'tmp', 'etc', 'root']) fs.mkdirSync(join(dir, d), { recursive: true, mode: 0o755 });
-  fs.writeFileSync(join(dir, 'etc', 'hosts'), '');
-  fs.writeFileSync(join(dir, 'etc', 'resolv.conf'), '');
-  fs.writeFileSync(join(dir, 'etc', 'passwd'), 'root:x:0:0:root:/root:/bin/sh\n');
-}
-
-/** Every path, mode, link target and content hash under `dir`: equal trees, equal strings. */
-export function treeHash(dir: string): string {
-  const h = createHash('sha256');
-  const walk = (rel: string): void => {
-    const p = join(dir, rel);
-    const st = fs.lstatSync(p);
-    h.update(`${rel}\0${st.mode}\0${st.uid}:${st.gid}\0`);
-    if (st.isSymbolicLink()) h.update(fs.readlinkSync(p));
-    else if (st.isFile()) h.update(fs.readFileSync(p));
-    else if (st.isDirectory()) for (const e of fs.readdirSync(p).sort()) walk(join(rel, e));
-    h.update('\n');
-  };
-  walk('.');
-  return h.digest('hex');
-}
 
 type As = 'root' | 'user';
 const AS: As[] = ['root', 'user'];
