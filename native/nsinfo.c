@@ -252,6 +252,60 @@ static void walk(struct buf *out, struct seen *seen, int fd, uint64_t ino, int d
 	}
 }
 
+/* A decimal number ending at `*end` (at its first non-digit); false without digits. */
+static bool parse_num(const char **p, long *v)
+{
+	const char *s = *p;
+	long n = 0;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	while (*s >= '0' && *s <= '9') {
+		if (n > 100000000L)
+			return false;
+		n = n * 10 + (*s++ - '0');
+	}
+	*v = n;
+	*p = s;
+	return true;
+}
+
+/*
+ * `/proc/PID/fd/N` naming a socket (open(2) of it fails with ENXIO): the socket's network
+ * namespace, as util-linux lsns's add_namespace_from_sock() finds it: pidfd_open(PID),
+ * pidfd_getfd(N) (ptrace access to PID is needed), ioctl(SIOCGSKNS). -1 with errno otherwise.
+ */
+static int socket_netns(const char *path)
+{
+	const char *p = path;
+	long pid, num;
+	int pidfd, sk, nsfd, e;
+
+	if (strncmp(p, "/proc/", 6) != 0)
+		return errno = ENXIO, -1;
+	p += 6;
+	if (!parse_num(&p, &pid) || strncmp(p, "/fd/", 4) != 0)
+		return errno = ENXIO, -1;
+	p += 4;
+	if (!parse_num(&p, &num) || *p != '\0')
+		return errno = ENXIO, -1;
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0L);
+	if (pidfd < 0)
+		return -1;
+	sk = (int)syscall(SYS_pidfd_getfd, (long)pidfd, num, 0L);
+	e = errno;
+	close(pidfd);
+	if (sk < 0)
+		return errno = e, -1;
+	nsfd = ioctl(sk, SIOCGSKNS);
+	e = errno;
+	close(sk);
+	if (nsfd < 0)
+		return errno = e, -1;
+	(void)fcntl(nsfd, F_SETFD, (long)FD_CLOEXEC);
+	return nsfd;
+}
+
 /* `I\t<path>\t<ino or ->\t<errno>`, then the `R` lines of what it leads to. */
 static void one_path(struct buf *out, struct seen *seen, const char *path)
 {
@@ -260,6 +314,8 @@ static void one_path(struct buf *out, struct seen *seen, const char *path)
 	/* O_RDONLY as util-linux: an nsfs file opened O_PATH refuses ioctls. */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
+	if (fd < 0 && errno == ENXIO)
+		fd = socket_netns(path);
 	if (fd < 0)
 		err = errno;
 	else if (!fd_ino(fd, &ino))

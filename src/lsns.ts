@@ -4,7 +4,9 @@
  *
  * Where namespaces come from:
  * - every process's `/proc/PID/ns/{mnt,net,pid,uts,ipc,user,cgroup,time}`;
- * - namespace files processes hold open (`/proc/PID/fd/N` reading `net:[INO]` and the like);
+ * - namespace files processes hold open (`/proc/PID/fd/N` reading `net:[INO]` and the like, or
+ *   `/` for an nsfs file whose bind mount is gone: its st_dev is nsfs's);
+ * - network namespaces only a socket keeps alive (the helper: pidfd_getfd + SIOCGSKNS);
  * - nsfs bind mounts in `/proc/self/mountinfo` (persistent namespaces, `unshare --uts=FILE`);
  * - the parents and owners of those last two kinds (and, for the `-T parent|owner` trees, of
  *   every namespace) even when nothing else refers to them any more.
@@ -19,6 +21,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { helperPath } from './helper.js';
 import { getpwuid } from './users.js';
+import { FilterApplyError, parseFilter, type ScolsFilter } from './cli/scols-filter.js';
 
 /** Namespace kinds, in util-linux lsns's order (the order a process's entries are read in). */
 export const LSNS_TYPES = ['mnt', 'net', 'pid', 'uts', 'ipc', 'user', 'cgroup', 'time'] as const;
@@ -46,7 +49,7 @@ export interface NamespaceRecord {
   /** `uid`'s name from /etc/passwd, or the number as a string. */
   readonly user: string;
   /**
-   * Network namespaces with a process: the id the caller's network namespace gave it
+   * Network namespaces: the id the caller's network namespace gave it
    * (`ip netns set`), 'unassigned' when none; null otherwise or when it cannot be asked.
    */
   readonly netnsid: number | 'unassigned' | null;
@@ -65,6 +68,12 @@ export interface ListNamespacesFilter {
   pid?: number;
   /** Only namespaces without processes (persistent or held open by a file descriptor). */
   persistent?: boolean;
+  /**
+   * `lsns -Q` (libsmartcols's filter language): an expression over the columns (`NS`, `TYPE`,
+   * `NPROCS`, ... as `lsns -H` lists them), e.g. `'TYPE == "net" && NPROCS == 0'`. Throws
+   * `LsnsError` (status 1) for an expression that does not parse or names an unknown column.
+   */
+  filter?: string;
 }
 
 /** A process as lsns reads it. */
@@ -215,7 +224,18 @@ interface FdNamespace {
   readonly path: string;
 }
 
-function readProcess(proc: string, pid: number, types: ReadonlySet<LsnsType>, fdNs: FdNamespace[]): LsnsProcess | undefined {
+/**
+ * Fds the helper must look at to learn which namespace they lead to, one path per file:
+ * sockets (`socket:[INO]`, their network namespace) and nsfs files whose link no longer names
+ * the namespace (opened through a bind mount since unmounted: the link reads `/`).
+ */
+interface Probes {
+  readonly paths: Map<string, string>;
+  /** st_dev of nsfs (util-linux's read_nsfs_dev()), or undefined if unknown. */
+  readonly nsfsDev: number | undefined;
+}
+
+function readProcess(proc: string, pid: number, types: ReadonlySet<LsnsType>, fdNs: FdNamespace[], probes: Probes): LsnsProcess | undefined {
   let uid: number;
   let stat: { pid: number; ppid: number } | undefined;
   try {
@@ -240,8 +260,19 @@ function readProcess(proc: string, pid: number, types: ReadonlySet<LsnsType>, fd
   for (const fd of fds) {
     if (!/^\d+$/.test(fd)) continue;
     const path = `${proc}/${pid}/fd/${fd}`;
-    const link = parseNsLink(tryReadlink(path));
+    const target = tryReadlink(path);
+    const link = parseNsLink(target);
     if (link && types.has(link.type)) fdNs.push({ ...link, path });
+    const sock = target === undefined ? null : /^socket:\[(\d+)\]$/.exec(target);
+    if (sock && types.has('net') && !probes.paths.has(target!)) probes.paths.set(target!, path);
+    if (target === '/' && probes.nsfsDev !== undefined) {
+      try {
+        const st = statSync(path);
+        if (st.dev === probes.nsfsDev && !probes.paths.has(`nsfs:${st.ino}`)) probes.paths.set(`nsfs:${st.ino}`, path);
+      } catch {
+        /* gone */
+      }
+    }
   }
   return { pid: stat.pid, ppid: stat.ppid, uid, ns, parent: undefined };
 }
@@ -325,9 +356,16 @@ export function scanNamespaces(o: ScanOptions = {}): ScanResult {
     .map(Number)
     .sort((a, b) => a - b);
   const fdNs: FdNamespace[] = [];
+  let nsfsDev: number | undefined;
+  try {
+    nsfsDev = statSync(`${proc}/self/ns/user`).dev;
+  } catch {
+    nsfsDev = undefined;
+  }
+  const probes: Probes = { paths: new Map(), nsfsDev };
   const processes: LsnsProcess[] = [];
   for (const pid of pids) {
-    const p = readProcess(proc, pid, types, fdNs);
+    const p = readProcess(proc, pid, types, fdNs, probes);
     if (p) processes.push(p);
   }
   const byPid = new Map(processes.map((p) => [p.pid, p]));
@@ -371,15 +409,25 @@ export function scanNamespaces(o: ScanOptions = {}): ScanResult {
     if (link && targets[0] !== undefined) addOrphan(link.type, link.ino, targets[0]);
   }
 
-  // 4. What only ioctls (and netlink) tell: one helper run for everything that needs it.
-  const netNs = o.netnsid ? [...byId.values()].filter((n) => n.type === 'net' && n.proc) : [];
+  // 4. What only ioctls (and netlink) tell: one helper run for everything that needs it. The
+  // probes go along: a network namespace only a socket keeps alive is found through the socket
+  // (util-linux HEAD's add_namespace_from_sock(): pidfd_getfd + SIOCGSKNS, failures ignored),
+  // an unmounted nsfs file through its fd (read_opened_namespaces(): st_dev is nsfs's).
+  const netNs = o.netnsid ? [...byId.values()].filter((n) => n.type === 'net') : [];
   const asked = new Set<LsnsNamespace>([...orphans, ...netNs, ...(o.relations || o.ghosts ? byId.values() : [])]);
-  if (asked.size > 0) {
+  const probePaths = [...probes.paths.values()];
+  if (asked.size > 0 || probePaths.length > 0) {
     const list = [...asked].filter((n) => n.openPath !== undefined);
-    const info = runNsInfo(
-      list.map((n) => n.openPath!),
-      { netnsid: netNs.length > 0 },
-    );
+    const info = runNsInfo([...list.map((n) => n.openPath!), ...probePaths], { netnsid: o.netnsid === true && types.has('net') });
+    // Namespaces reached through probes only, added as orphans (their relatives too).
+    for (const path of probePaths) {
+      const ino = info.paths.get(path)?.ino;
+      const type = ino === undefined ? undefined : info.namespaces.get(ino)?.type;
+      if (ino === undefined || byId.has(ino) || type === undefined || !types.has(type)) continue;
+      const ns = add(ino, type, path);
+      orphans.push(ns);
+      list.push(ns);
+    }
     applyNsInfo(info, list, byId, { types, ghosts: o.ghosts === true, orphans: new Set(orphans), warnings });
   }
 
@@ -431,7 +479,7 @@ export function toRecord(ns: LsnsNamespace, nsfsMounts: ReadonlyMap<string, read
   const uid = p ? p.uid : ns.uidFallback;
   const nsfs = [...new Set(nsfsMounts.get(`${ns.type}:[${ns.id}]`) ?? [])];
   let netnsid: number | 'unassigned' | null = null;
-  if (p && ns.type === 'net' && ns.netnsid !== undefined) netnsid = ns.netnsid === -1 ? 'unassigned' : ns.netnsid >= 0 ? ns.netnsid : null;
+  if (ns.type === 'net' && ns.netnsid !== undefined) netnsid = ns.netnsid === -1 ? 'unassigned' : ns.netnsid >= 0 ? ns.netnsid : null;
   return {
     ns: ns.id,
     type: ns.type,
@@ -460,9 +508,71 @@ export function toRecord(ns: LsnsNamespace, nsfsMounts: ReadonlyMap<string, read
  * status 2 when the kernel lacks the ioctls.
  */
 export function listNamespaces(filter: ListNamespacesFilter = {}): NamespaceRecord[] {
+  let expr: ScolsFilter | undefined;
+  if (filter.filter !== undefined) {
+    const f = parseFilter(filter.filter);
+    if (!f.ok) throw new LsnsError(`failed to parse "${filter.filter}": ${f.message}`, 1);
+    const unknown = f.filter.holders().filter((h) => recordColumn(h) === undefined);
+    if (unknown.length > 0) throw new LsnsError(`unknown column: ${unknown.join(', ')}`, 1);
+    expr = f.filter;
+  }
   const scan = scanNamespaces({ types: filter.types, relations: true, netnsid: true });
-  return scan.namespaces
+  const records = scan.namespaces
     .filter((ns) => filter.pid === undefined || ns.procs.some((p) => p.pid === filter.pid))
     .filter((ns) => !filter.persistent || ns.procs.length === 0)
     .map((ns) => toRecord(ns, scan.nsfsMounts, { relations: true }));
+  if (!expr) return records;
+  const e = expr;
+  try {
+    return records.filter((rec) =>
+      e.matches({
+        cell: (h) => recordCell(rec, recordColumn(h)!),
+        type: (h) => (RECORD_NUMBER_COLUMNS.has(recordColumn(h)!) ? 'number' : 'string'),
+      }),
+    );
+  } catch (err) {
+    if (err instanceof FilterApplyError) throw new LsnsError(`failed to apply filter: ${err.message}`, 1);
+    throw err;
+  }
+}
+
+const RECORD_COLUMNS = ['NS', 'TYPE', 'PATH', 'NPROCS', 'PID', 'PPID', 'COMMAND', 'UID', 'USER', 'NETNSID', 'NSFS', 'PNS', 'ONS'] as const;
+type RecordColumn = (typeof RECORD_COLUMNS)[number];
+const RECORD_NUMBER_COLUMNS: ReadonlySet<RecordColumn> = new Set<RecordColumn>(['NS', 'NPROCS', 'PID', 'PPID', 'UID', 'PNS', 'ONS']);
+
+function recordColumn(name: string): RecordColumn | undefined {
+  return RECORD_COLUMNS.find((c) => c.toLowerCase() === name.toLowerCase());
+}
+
+/** The cell `lsns` would show for a record's column (null for an empty one). */
+function recordCell(r: NamespaceRecord, c: RecordColumn): string | null {
+  const opt = (v: number | string | null): string | null => (v === null || v === '' ? null : String(v));
+  switch (c) {
+    case 'NS':
+      return String(r.ns);
+    case 'TYPE':
+      return r.type;
+    case 'PATH':
+      return opt(r.path);
+    case 'NPROCS':
+      return String(r.nprocs);
+    case 'PID':
+      return opt(r.pid);
+    case 'PPID':
+      return opt(r.ppid);
+    case 'COMMAND':
+      return opt(r.command);
+    case 'UID':
+      return String(r.uid);
+    case 'USER':
+      return r.user;
+    case 'NETNSID':
+      return opt(r.netnsid);
+    case 'NSFS':
+      return r.nsfs.length > 0 ? r.nsfs.join('\n') : null;
+    case 'PNS':
+      return String(r.pns ?? 0);
+    case 'ONS':
+      return String(r.ons ?? 0);
+  }
 }

@@ -1,10 +1,11 @@
 /**
  * `nsbox lsns`: util-linux `lsns(8)` (HEAD) in TypeScript. Options, columns, defaults, trees,
  * messages and exit statuses are util-linux's; the output is libsmartcols's (./scols.ts).
- * `-Q/--filter` (libsmartcols's filter language) is not implemented (README).
+ * `-Q/--filter` is libsmartcols's filter language (./scols-filter.ts), applied to each line.
  */
 import { getoptLong, tryHelp, type LongOption } from './getopt.js';
 import { ScolsTable, printTable, type ScolsColumn, type ScolsLine } from './scols.js';
+import { FilterApplyError, parseFilter, type FilterLine, type ScolsFilter } from './scols-filter.js';
 import { LSNS_TYPES, LsnsError, isLsnsType, readCommand, scanNamespaces, userName, type LsnsNamespace, type LsnsProcess, type LsnsType, type ScanResult } from '../lsns.js';
 import { VERSION } from '../version.js';
 
@@ -48,6 +49,7 @@ const LONGOPTS: readonly LongOption[] = [
   { name: 'output', hasArg: 'required', val: 'o' },
   { name: 'output-all', hasArg: 'none', val: 'output-all' },
   { name: 'persistent', hasArg: 'none', val: 'P' },
+  { name: 'filter', hasArg: 'required', val: 'Q' },
   { name: 'notruncate', hasArg: 'none', val: 'u' },
   { name: 'version', hasArg: 'none', val: 'V' },
   { name: 'noheadings', hasArg: 'none', val: 'n' },
@@ -72,6 +74,7 @@ export const USAGE =
   helpLine('     --output-all', 'output all columns') +
   helpLine(' -P, --persistent', 'namespaces without processes') +
   helpLine(' -p, --task <pid>', 'print process namespaces') +
+  helpLine(' -Q, --filter <expr>', 'apply display filter') +
   helpLine(' -r, --raw', 'use the raw output format') +
   helpLine(' -u, --notruncate', "don't truncate text in columns") +
   helpLine(' -W, --nowrap', "don't use multi-line representation") +
@@ -100,10 +103,12 @@ export interface LsnsRequest {
   readonly tree: Tree;
   /** Column indexes into COLUMNS. */
   readonly columns: readonly number[];
+  /** `-Q/--filter` (the last one given). */
+  readonly filter?: ScolsFilter | undefined;
 }
 
 export type LsnsParse =
-  | { action: 'run'; request: LsnsRequest }
+  | { action: 'run'; request: LsnsRequest; /** What the filter's scanner echoed (stdout). */ filterEcho?: string }
   | { action: 'exit'; status: number; stdout: string; stderr: string };
 
 class Fail extends Error {}
@@ -157,7 +162,7 @@ function listColumns(raw: boolean, json: boolean): string {
 
 /** Parses `nsbox lsns` arguments as util-linux's main() does, in the same order. */
 export function parseLsns(argv: readonly string[]): LsnsParse {
-  const g = getoptLong(argv, 'JlPp:o:nruhVt:T::WH', LONGOPTS);
+  const g = getoptLong(argv, 'JlPp:o:nruhVt:T::WQ:H', LONGOPTS);
   let json = false;
   let raw = false;
   let noHeadings = false;
@@ -168,8 +173,10 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
   let pid = 0;
   let tree: Tree = 'none';
   let outarg: string | undefined;
+  let filter: ScolsFilter | undefined;
   let columns: number[] = [];
   const types = new Set<LsnsType>();
+  let filterEcho = '';
   // err_exclusive_options(): the first option of a group seen, per group. util-linux's third
   // group { 'l', 'T' } is not in ASCII order, so its check never fires: -l -T is accepted.
   const excl: [string, string][] = [
@@ -231,6 +238,16 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
           }
           break;
         }
+        case 'Q': {
+          // new_filter(): errx(EXIT_FAILURE, _("failed to parse \"%s\": %s"), query,
+          // scols_filter_get_errmsg(f)). Characters the scanner matches to no rule are echoed
+          // to stdout by flex's default rule.
+          const f = parseFilter(o.arg!);
+          if (!f.ok) return { action: 'exit', status: 1, stdout: f.echo, stderr: `${PROG}: failed to parse "${o.arg!}": ${f.message}\n` };
+          filter = f.filter;
+          filterEcho += f.echo;
+          break;
+        }
         case 'H':
           return { action: 'exit', status: 0, stdout: listColumns(raw, json), stderr: '' };
         case 'h':
@@ -239,7 +256,7 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
           return { action: 'exit', status: 0, stdout: `${PROG} from nsbox ${VERSION}\n`, stderr: '' };
       }
     }
-    if (g.error) return { action: 'exit', status: 1, stdout: '', stderr: `${PROG}: ${g.error.message}\n${tryHelp(PROG)}\n` };
+    if (g.error) return { action: 'exit', status: 1, stdout: filterEcho, stderr: `${PROG}: ${g.error.message}\n${tryHelp(PROG)}\n` };
 
     let ns = 0;
     if (g.operands.length > 0) {
@@ -256,15 +273,16 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
     }
     if (outarg !== undefined) {
       const r = parseColumnList(outarg, columns);
-      if ('error' in r) return { action: 'exit', status: 1, stdout: '', stderr: r.error ? `${PROG}: ${r.error}\n` : '' };
+      if ('error' in r) return { action: 'exit', status: 1, stdout: filterEcho, stderr: r.error ? `${PROG}: ${r.error}\n` : '' };
       columns = r.columns;
     }
     return {
       action: 'run',
-      request: { json, raw, noHeadings, noTrunc, noWrap, persistent, pid, ns, types: [...types], tree, columns },
+      request: { json, raw, noHeadings, noTrunc, noWrap, persistent, pid, ns, types: [...types], tree, columns, filter },
+      filterEcho,
     };
   } catch (e) {
-    if (e instanceof Fail) return { action: 'exit', status: 1, stdout: '', stderr: `${PROG}: ${e.message}\n` };
+    if (e instanceof Fail) return { action: 'exit', status: 1, stdout: filterEcho, stderr: `${PROG}: ${e.message}\n` };
     throw e;
   }
 }
@@ -302,7 +320,9 @@ function cellText(r: Render, ns: LsnsNamespace, proc: LsnsProcess | undefined, i
     case 'USER':
       return userName(proc ? proc.uid : ns.uidFallback);
     case 'NETNSID':
-      if (!proc || ns.type !== 'net' || ns.netnsid === undefined) return '';
+      // HEAD also shows it for a namespace without processes (tests/ts/lsns/
+      // netnsid-for-persistent-namespaces: "NETNSID of a namespace where no process belongs to").
+      if (ns.type !== 'net' || ns.netnsid === undefined) return '';
       return ns.netnsid >= 0 ? String(ns.netnsid) : ns.netnsid === -1 ? 'unassigned' : '';
     case 'NSFS': {
       const mounts = r.scan.nsfsMounts.get(`${ns.type}:[${ns.id}]`) ?? [];
@@ -333,6 +353,33 @@ function tableColumns(req: LsnsRequest): ScolsColumn[] {
   });
 }
 
+/** The column a filter holder names (column_name_to_id(): case-insensitive), or -1. */
+export function holderColumn(name: string): number {
+  return COLUMNS.findIndex((c) => c.name.toLowerCase() === name.toLowerCase());
+}
+
+/**
+ * What the filter sees of one line: the cells (empty ones as no data, as fill_column() leaves
+ * them), computed whether or not the column is output. For `lsns <namespace>`,
+ * show_namespace_processes() never binds the filter's holders to columns (init_scols_filter()
+ * runs only in show_namespaces()), so libsmartcols's fetch_holder_data() fails with -EINVAL as
+ * soon as a holder is evaluated, and lsns exits with "failed to apply filter".
+ */
+function filterLine(r: Render, ns: LsnsNamespace, proc: LsnsProcess | undefined, unbound: boolean): FilterLine {
+  const id = (holder: string): number => {
+    const i = holderColumn(holder);
+    if (unbound || i < 0) throw new FilterApplyError('Invalid argument');
+    return i;
+  };
+  return {
+    cell: (holder) => {
+      const text = cellText(r, ns, proc, id(holder));
+      return text === '' ? null : text;
+    },
+    type: (holder) => COLUMNS[id(holder)]!.json,
+  };
+}
+
 /** Builds the table as lsns's show_namespaces() / show_namespace_processes() do. */
 export function buildTable(scan: ScanResult, req: LsnsRequest): ScolsTable {
   const t = new ScolsTable(tableColumns(req));
@@ -347,6 +394,7 @@ export function buildTable(scan: ScanResult, req: LsnsRequest): ScolsTable {
     return other;
   };
   const addLine = (ns: LsnsNamespace, proc: LsnsProcess | undefined): void => {
+    if (req.filter && !req.filter.matches(filterLine(r, ns, proc, req.ns !== 0))) return;
     let parent: ScolsLine | undefined;
     const lineOf = (n: LsnsNamespace | undefined): ScolsLine | undefined => (n ? nsLine.get(n) : undefined);
     if (req.tree === 'process' && proc?.parent) parent = procLine.get(proc.parent);
@@ -402,7 +450,10 @@ function terminalWidth(): number | undefined {
 
 /** Runs a parsed request: the output text, warnings for stderr, and the exit status. */
 export function runRequest(req: LsnsRequest): { stdout: string; stderr: string; status: number } {
-  const has = (name: string): boolean => req.columns.includes(col(name));
+  // Columns the filter uses are computed even when not output (init_scols_filter() adds them
+  // as hidden columns).
+  const filterCols = req.filter && req.ns === 0 ? req.filter.holders().map(holderColumn) : [];
+  const has = (name: string): boolean => req.columns.includes(col(name)) || filterCols.includes(col(name));
   let scan: ScanResult;
   try {
     scan = scanNamespaces({
@@ -415,12 +466,24 @@ export function runRequest(req: LsnsRequest): { stdout: string; stderr: string; 
     if (e instanceof LsnsError) return { stdout: '', stderr: `${PROG}: ${e.message}\n`, status: e.status };
     throw e;
   }
-  const stderr = scan.warnings.map((w) => `${PROG}: ${w}\n`).join('');
+  let stderr = scan.warnings.map((w) => `${PROG}: ${w}\n`).join('');
+  if (req.filter && req.ns === 0) {
+    // init_scols_filter(): every unknown column is reported (column_name_to_id()'s warnx),
+    // then errx(EXIT_FAILURE, _("failed to initialize filter")).
+    const unknown = req.filter.holders().filter((h) => holderColumn(h) < 0);
+    if (unknown.length > 0) {
+      stderr += unknown.map((h) => `${PROG}: unknown column: ${h}\n`).join('');
+      return { stdout: '', stderr: `${stderr}${PROG}: failed to initialize filter\n`, status: 1 };
+    }
+  }
   let table: ScolsTable;
   try {
     table = buildTable(scan, req);
   } catch (e) {
     if (e instanceof LsnsError) return { stdout: '', stderr: `${stderr}${PROG}: ${e.message}\n`, status: e.status };
+    // scols_line_apply_filter() failed: err(EXIT_FAILURE, _("failed to apply filter")), with
+    // errno's text (EINVAL from libsmartcols, ERANGE from a number out of range).
+    if (e instanceof FilterApplyError) return { stdout: '', stderr: `${stderr}${PROG}: failed to apply filter: ${e.message}\n`, status: 1 };
     throw e;
   }
   const stdout = printTable(table, {
@@ -441,6 +504,7 @@ export async function runLsns(argv: readonly string[]): Promise<void> {
     process.exitCode = parsed.status;
     return;
   }
+  if (parsed.filterEcho) process.stdout.write(parsed.filterEcho);
   const r = runRequest(parsed.request);
   if (r.stderr) process.stderr.write(r.stderr);
   if (r.stdout) process.stdout.write(r.stdout);

@@ -11,7 +11,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type LeakScope,
@@ -188,7 +188,8 @@ describe('lsns: HEAD behaviour (not in 2.38.1)', () => {
       [['-P', '-p', '1'], 'nsbox lsns: options --persistent and --task cannot be combined\n'],
       [['-J', '-r'], 'nsbox lsns: options --json and --raw cannot be combined\n'],
       [['-T=bogus'], 'nsbox lsns: unknown tree type: bogus\n'],
-      [['-Q', 'x'], "nsbox lsns: invalid option -- 'Q'\nTry 'nsbox lsns --help' for more information.\n"],
+      // new_filter(): errx(EXIT_FAILURE, _("failed to parse \"%s\": %s"), query, scols_filter_get_errmsg(f))
+      [['-Q', 'NS =='], 'nsbox lsns: failed to parse "NS ==": syntax error, unexpected end of file\n'],
     ];
     for (const [args, err] of cases) {
       const r = await lsns(args);
@@ -310,3 +311,193 @@ describe('lsns: rootless', () => {
     for (const line of b.stdout.trim().split('\n')) assert.match(line, new RegExp(` ${u.name}$`));
   });
 });
+
+/**
+ * `-Q/--filter` (util-linux 2.41; libsmartcols's filter language). 2.38.1 has no -Q, so these
+ * assert nsbox alone, against what util-linux's source and its own tests expect:
+ * tests/ts/lsns/{filter,filedesc,netns-from-sock,netnsid-for-persistent-namespaces} are ported
+ * (test_mkfds's fd holders replaced by sh/python processes; lsfd replaced by readlink).
+ */
+describe('lsns -Q/--filter', { concurrency: 4 }, () => {
+  /** Lines of `nsbox lsns ARGS` output (trailing newline removed). */
+  const lines = (s: string): string[] => s.replace(/\n$/, '').split('\n');
+
+  it('README example: -Q \'TYPE == "uts" && NPROCS == 0\' finds a persistent namespace, in list, tree and JSON output', async (t) => {
+    if (!requireRoot(t)) return;
+    await withScope(async (scope) => {
+      const file = join(scope.tmpdir(), 'uts');
+      writeFileSync(file, '');
+      scope.addFixtureMount(file);
+      const u = await startCommand([process.execPath, NSBOX_CLI, 'unshare', `--uts=${file}`, 'hostname', 'persisted'], { scope }).result;
+      assert.equal(u.code, 0, describeResult(u));
+      try {
+        // The mount point's inode is the namespace's.
+        const ino = statSync(file).ino;
+        const expr = 'TYPE == "uts" && NPROCS == 0';
+        const r = await lsns(['-Q', expr, '-n', '-o', 'NS,TYPE']);
+        assert.equal(r.code, 0, describeResult(r));
+        assert.equal(r.stderr, '');
+        assert.ok(lines(r.stdout).includes(`${ino} uts`), r.stdout);
+        for (const l of lines(r.stdout)) assert.match(l, /^\d+ uts$/);
+        // Columns the filter uses need not be output (NPROCS, TYPE here).
+        const ns = await lsns(['--filter', `NS == ${ino}`, '-n', '-r', '-o', 'NSFS,USER']);
+        assert.equal(ns.stdout, `${file} root\n`);
+        // Default (process tree) output, -T owner tree, -J.
+        const tree = await lsns(['-n', '-Q', `NS == ${ino}`]);
+        assert.equal(lines(tree.stdout).length, 1, tree.stdout);
+        assert.match(tree.stdout, new RegExp(`^${ino} uts\\s+0\\s+root\\s*\\n$`));
+        const owner = await lsns(['--tree=owner', '-n', '-o', 'NS,TYPE', '-Q', `NS == ${ino}`]);
+        assert.equal(owner.stdout.trim(), `${ino} uts`);
+        const j = JSON.parse((await lsns(['-J', '-o', 'NS,TYPE,NPROCS', '-Q', `ns == ${ino} and type eq 'uts'`])).stdout) as { namespaces: unknown[] };
+        assert.deepEqual(j.namespaces, [{ ns: ino, type: 'uts', nprocs: 0 }]);
+        // Library: the same evaluator.
+        const lib = listNamespaces({ filter: expr });
+        assert.ok(lib.some((n: NamespaceRecord) => n.ns === ino));
+        assert.ok(lib.every((n: NamespaceRecord) => n.type === 'uts' && n.nprocs === 0));
+        assert.deepEqual(listNamespaces({ filter: `NS == ${ino} && NSFS =~ "/uts$"` }).map((n: NamespaceRecord) => n.ns), [ino]);
+      } finally {
+        sh(`umount '${file}'`);
+      }
+    });
+  });
+
+  it('tests/ts/lsns/filter: -n --raw -o PID -Q "NS == <userns> && NPROCS == 1" gives the one process in that user namespace', async (t) => {
+    if (!requireRoot(t)) return;
+    await withTargets(async (scope, started) => {
+      started.push(startCommand(['unshare', '--user', 'sleep', '30'], { scope, timeout: 60_000 }));
+      const p = await waitForProcess(scope, 'sleep');
+      const inode = nsIno(p.pid, 'user');
+      for (const opt of ['-Q', '--filter']) {
+        const r = await lsns(['-n', '--raw', '-o', 'PID', opt, `NS == ${inode} && NPROCS == 1`]);
+        assert.equal(r.code, 0, describeResult(r));
+        assert.equal(r.stdout, `${p.pid}\n`, `${opt}: pid == PID`);
+      }
+    });
+  });
+
+  it('tests/ts/lsns/filedesc: a net namespace only an fd holds (ip netns add, held open, ip netns delete): -Q "NS == <ino>" is "net 0 root"', async (t) => {
+    if (!requireRoot(t)) return;
+    const name = `NSBOX-LSNS-FILEDESC-${process.pid}`;
+    sh(`ip netns add ${name}`);
+    try {
+      await withTargets(async (scope, started) => {
+        started.push(startCommand(['sh', '-c', `exec 4</run/netns/${name}; exec sleep 30`], { scope, timeout: 60_000 }));
+        const p = await waitForProcess(scope, 'sleep');
+        // lsfd's INODE of the fd: the namespace's inode (the link reads /run/netns/NAME while mounted).
+        const ino = await waitFor(() => fdIno(`/proc/${p.pid}/fd/4`), 10_000, 'fd 4 of the holder');
+        sh(`ip netns delete ${name}`);
+        const r = await lsns(['-n', '--raw', '-o', 'TYPE,NPROCS,USER', '-Q', `NS == ${ino}`]);
+        assert.equal(r.code, 0, describeResult(r));
+        assert.equal(r.stdout, 'net 0 root\n');
+      });
+    } finally {
+      sh(`ip netns delete ${name} 2>/dev/null || true`);
+    }
+  });
+
+  it('tests/ts/lsns/netns-from-sock: a net namespace only a socket keeps alive, per column', async (t) => {
+    if (!requireRoot(t)) return;
+    await withTargets(async (scope, started) => {
+      // nsbox unshare --net runs a program that sends a UDP socket of its new namespace to us
+      // (SCM_RIGHTS over stdin, a unix socket) and exits; the holder keeps only the socket.
+      const out = join(scope.tmpdir(), 'netns');
+      const child = 'import os,socket\nc=socket.socket(fileno=0)\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\nsocket.send_fds(c,[os.readlink("/proc/self/ns/net").encode()],[s.fileno()])\n';
+      const holder =
+        'import socket,subprocess,sys,time\na,b=socket.socketpair()\n' +
+        `p=subprocess.Popen([${JSON.stringify(process.execPath)},${JSON.stringify(NSBOX_CLI)},"unshare","--net","python3","-c",${JSON.stringify(child)}],stdin=b.fileno())\n` +
+        'msg,fds,_,_=socket.recv_fds(a,100,1)\np.wait()\nb.close()\n' +
+        'open(sys.argv[1],"w").write(msg.decode()+" "+str(p.returncode)+"\\n")\ntime.sleep(30)\n';
+      started.push(startCommand(['python3', '-c', holder, out], { scope, timeout: 60_000 }));
+      const line = await waitFor(() => {
+        try {
+          return /^net:\[(\d+)\] 0\n$/.exec(readFileSync(out, 'utf8'))?.[1];
+        } catch {
+          return undefined;
+        }
+      }, 15_000, 'the socket holder');
+      const netns = Number(line);
+      assert.notEqual(netns, nsIno('self', 'net'));
+      const tcase: [string, string][] = [['COMMAND', ''], ['NPROCS', '0'], ['NS', String(netns)], ['PID', ''], ['TYPE', 'net'], ['USER', 'root']];
+      for (const [column, expected] of tcase) {
+        const r = await lsns(['--noheadings', '--raw', '--output', column, '--filter', `NS == ${netns}`]);
+        assert.equal(r.code, 0, `${column} $? ${describeResult(r)}`);
+        assert.equal(r.stdout.replace(/\n$/, ''), expected, column);
+      }
+      // Also in the plain listing, and with -P (no processes).
+      const p = await lsns(['-P', '-n', '-r', '-o', 'NS,TYPE', '-t', 'net']);
+      assert.ok(lines(p.stdout).includes(`${netns} net`), p.stdout);
+    });
+  });
+
+  it('tests/ts/lsns/netnsid-for-persistent-namespaces: -Q "NETNSID == \'ID\'" -o NETNSID|TYPE|NSFS', async (t) => {
+    if (!requireRoot(t)) return;
+    // iproute2 is in .ci/run's packages; it is only the oracle/setup tool here.
+    const id = process.pid % 1_000_000;
+    const name = `NSBOX-LSNS-NETNSID-${process.pid}`;
+    sh(`ip netns delete ${name} 2>/dev/null || true; ip netns add ${name} && ip netns set ${name} ${id}`);
+    try {
+      const check: [string, (o: string) => boolean][] = [
+        ['NETNSID', (o) => o === String(id)],
+        ['TYPE', (o) => o === 'net'],
+        ['NSFS', (o) => o.split('/').pop() === name],
+      ];
+      for (const [column, ok] of check) {
+        const r = await lsns(['--raw', '--noheadings', '-Q', `NETNSID == '${id}'`, '-o', column]);
+        assert.equal(r.code, 0, describeResult(r));
+        const o = r.stdout.replace(/\n$/, '');
+        assert.ok(ok(o), `${column}: ${o}`);
+      }
+    } finally {
+      sh(`ip netns delete ${name} 2>/dev/null || true`);
+    }
+  });
+
+  it('bad expressions: one line on stderr, exit 1, nothing on stdout', async () => {
+    const cases: [string, string][] = [
+      ['NS ==', 'syntax error, unexpected end of file'],
+      ['NS == 1 )', "syntax error, unexpected ')'"],
+      ['TYPE = "net"', 'syntax error, unexpected STRING'],
+      ['COMMAND =~ "("', 'Unmatched ( or \\('],
+      ['NS == 20E', '"20E" token error: Numerical result out of range'],
+    ];
+    for (const [expr, msg] of cases) {
+      const r = await lsns(['-Q', expr]);
+      assert.equal(r.code, 1, expr);
+      assert.equal(r.stderr, `nsbox lsns: failed to parse "${expr}": ${msg}\n`);
+      // flex echoes characters no rule matches ('=' here) to stdout.
+      assert.equal(r.stdout, expr.startsWith('TYPE = ') ? '=' : '');
+    }
+  });
+
+  it('unknown columns: each reported, then "failed to initialize filter", exit 1', async () => {
+    const r = await lsns(['-Q', 'FOO == 1 || NS == 2 || bar']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'nsbox lsns: unknown column: FOO\nnsbox lsns: unknown column: bar\nnsbox lsns: failed to initialize filter\n');
+    assert.equal(r.stdout, '');
+  });
+
+  it('lsns <namespace> -Q: holders are never bound there (upstream), so a column in the filter fails; true/false work', async () => {
+    const uts = String(nsIno('self', 'uts'));
+    const r = await lsns([uts, '-Q', 'PID > 0']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, 'nsbox lsns: failed to apply filter: Invalid argument\n');
+    const all = await lsns([uts, '-n', '-Q', 'true']);
+    assert.equal(all.code, 0);
+    assert.ok(all.stdout.length > 0);
+    const none = await lsns([uts, '-n', '-Q', 'false']);
+    assert.equal(none.stdout, '');
+  });
+
+  it('library: a bad filter throws LsnsError', () => {
+    assert.throws(() => listNamespaces({ filter: 'NS ==' }), /failed to parse "NS ==": syntax error, unexpected end of file/);
+    assert.throws(() => listNamespaces({ filter: 'NOPE' }), /unknown column: NOPE/);
+  });
+});
+
+function fdIno(path: string): number | undefined {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return undefined;
+  }
+}
