@@ -513,7 +513,7 @@ export function listNamespaces(filter: ListNamespacesFilter = {}): NamespaceReco
     const f = parseFilter(filter.filter);
     if (!f.ok) throw new LsnsError(`failed to parse "${filter.filter}": ${f.message}`, 1);
     const unknown = f.filter.holders().filter((h) => recordColumn(h) === undefined);
-    if (unknown.length > 0) throw new LsnsError(`unknown column: ${unknown.join(', ')}`, 1);
+    if (unknown.length > 0) throw new LsnsError(`unknown column: ${[...new Set(unknown)].join(', ')}`, 1);
     expr = f.filter;
   }
   const scan = scanNamespaces({ types: filter.types, relations: true, netnsid: true });

@@ -468,8 +468,8 @@ export function runRequest(req: LsnsRequest): { stdout: string; stderr: string; 
   }
   let stderr = scan.warnings.map((w) => `${PROG}: ${w}\n`).join('');
   if (req.filter && req.ns === 0) {
-    // init_scols_filter(): every unknown column is reported (column_name_to_id()'s warnx),
-    // then errx(EXIT_FAILURE, _("failed to initialize filter")).
+    // init_scols_filter(): every unknown column is reported, once per occurrence
+    // (column_name_to_id()'s warnx), then errx(EXIT_FAILURE, _("failed to initialize filter")).
     const unknown = req.filter.holders().filter((h) => holderColumn(h) < 0);
     if (unknown.length > 0) {
       stderr += unknown.map((h) => `${PROG}: unknown column: ${h}\n`).join('');

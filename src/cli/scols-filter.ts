@@ -188,13 +188,16 @@ export interface FilterLine {
 export class ScolsFilter {
   constructor(private readonly root: FilterNode | undefined) {}
 
-  /** Column names the expression refers to, in order of first appearance. */
+  /**
+   * Column names the expression refers to, once per occurrence, in the order they appear
+   * (scols_filter_next_holder() walks every holder parameter, in creation order).
+   */
   holders(): string[] {
     const out: string[] = [];
     const walk = (n: FilterNode | undefined): void => {
       if (!n) return;
       if (n.kind === 'param') {
-        if (n.holder !== undefined && !out.includes(n.holder)) out.push(n.holder);
+        if (n.holder !== undefined) out.push(n.holder);
       } else if (n.kind === 'not') walk(n.operand);
       else {
         walk(n.left);
