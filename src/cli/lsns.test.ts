@@ -2,13 +2,14 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { COLUMNS, buildTable, isUtf8, parseColumnList, parseLsns, type LsnsRequest } from './lsns.js';
 import { ScolsTable, jsonQuote, printTable, rawEncode, safeEncode, type ScolsOptions } from './scols.js';
+import { FilterApplyError, parseFilter, type ScolsFilter } from './scols-filter.js';
 import { parseNsInfo, parseNsfsMounts, parseProcStat, type LsnsNamespace, type LsnsProcess, type ScanResult } from '../lsns.js';
 
 const ids = (...names: string[]): number[] => names.map((n) => COLUMNS.findIndex((c) => c.name === n));
 
 function request(argv: string[]): LsnsRequest {
   const p = parseLsns(argv);
-  assert.equal(p.action, 'run', JSON.stringify(p));
+  assert.equal(p.action, 'run', p.action === 'run' ? undefined : JSON.stringify(p));
   return (p as { request: LsnsRequest }).request;
 }
 
@@ -54,6 +55,17 @@ describe('parseLsns', () => {
     assert.equal(err(['-p', '1', '42']), 'nsbox lsns: --task is mutually exclusive with <namespace>\n');
     assert.equal(err(['x']), "nsbox lsns: invalid namespace argument: 'x'\n");
     assert.equal(err(['--tree=x']), 'nsbox lsns: unknown tree type: x\n');
+    assert.equal(err(['-Q', 'NS ==']), 'nsbox lsns: failed to parse "NS ==": syntax error, unexpected end of file\n');
+    assert.equal(err(['--filter=(NS']), 'nsbox lsns: failed to parse "(NS": syntax error, unexpected end of file\n');
+    // In order: a bad filter before -h fails, after it -h wins.
+    assert.equal(err(['-Q', ')', '-h']), 'nsbox lsns: failed to parse ")": syntax error, unexpected \')\'\n');
+    assert.equal(parseLsns(['-h', '-Q', ')']).action, 'exit');
+    assert.equal((parseLsns(['-h', '-Q', ')']) as { status: number }).status, 0);
+  });
+  it('-Q/--filter: the last one counts; -h shows it', () => {
+    const r = request(['-Q', 'NS == 1', '--filter', 'TYPE == "net"']);
+    assert.deepEqual(r.filter?.holders(), ['TYPE']);
+    assert.match((parseLsns(['-h']) as { stdout: string }).stdout, /\n -Q, --filter <expr> {4}apply display filter\n/);
   });
 });
 
@@ -135,5 +147,18 @@ describe('lsns model', () => {
     // Process tree: pid 5's line goes under the last line of its parent (the uts 11 line).
     const t = buildTable(scan, { ...req('process'), columns: ids('NS', 'COMMAND') });
     assert.equal(t.lines[2]!.parent, t.lines[1]);
+    // -Q: a line the filter drops is not a parent: its children move up (as scols_table_remove_line
+    // leaves the outline unset); columns it uses need not be output.
+    const f = (expr: string): ScolsFilter => {
+      const p = parseFilter(expr);
+      assert.ok(p.ok);
+      return p.filter;
+    };
+    assert.equal(printTable(buildTable(scan, { ...req('owner'), filter: f('TYPE == "uts"') }), opts), '11 1\n12 5\n');
+    assert.equal(printTable(buildTable(scan, { ...req('owner'), filter: f('NS != 11') }), opts), '10 1\n`-12 5\n');
+    assert.equal(printTable(buildTable(scan, { ...req('none'), filter: f('PID >= 5 || ONS == 0') }), opts), '10 1\n12 5\n');
+    // lsns <namespace>: the filter's columns are never bound there (upstream): evaluation fails.
+    assert.throws(() => buildTable(scan, { ...req('process'), ns: 10, filter: f('PID == 1') }), FilterApplyError);
+    assert.equal(printTable(buildTable(scan, { ...req('process'), ns: 10, filter: f('false') }), opts), '');
   });
 });
