@@ -189,6 +189,12 @@ describe('scols filter: errors (bison: "syntax error, unexpected X", T_ removed)
     assert.equal(parseError('COMMAND =~ "[[:nope:]]"'), 'Invalid character class name');
     assert.equal(parseError('COMMAND =~ "a\\\\"'.replace('\\\\', '\\')), 'Trailing backslash');
   });
+  it('nesting: bison\'s stack limit (10000) is "memory exhausted"; deep but legal nesting works', () => {
+    assert.equal(match(`${'('.repeat(500)}NPROCS == 3${')'.repeat(500)}`, UTS), true);
+    assert.equal(match(`${'!'.repeat(9001)}NPROCS`, UTS), false);
+    assert.equal(parseError(`${'!'.repeat(10000)}NPROCS`), 'memory exhausted');
+    assert.equal(parseError(`${'('.repeat(20000)}1${')'.repeat(20000)}`), 'memory exhausted');
+  });
   it('the right side of =~ must be a string', () => {
     assert.equal(parseError('COMMAND =~ TYPE'), '(null)');
   });

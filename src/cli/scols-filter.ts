@@ -198,7 +198,11 @@ export class ScolsFilter {
       if (!n) return;
       if (n.kind === 'param') {
         if (n.holder !== undefined) out.push(n.holder);
-      } else if (n.kind === 'not') walk(n.operand);
+      } else if (n.kind === 'not') {
+        let o = n.operand;
+        while (o.kind === 'not') o = o.operand;
+        walk(o);
+      }
       else {
         walk(n.left);
         walk(n.right);
@@ -210,6 +214,15 @@ export class ScolsFilter {
 
   /** scols_line_apply_filter(): whether the line passes (an empty filter passes everything). */
   matches(line: FilterLine): boolean {
+    try {
+      return this.evaluate(line);
+    } catch (e) {
+      if (e instanceof RangeError) throw new FilterApplyError('Cannot allocate memory');
+      throw e;
+    }
+  }
+
+  private evaluate(line: FilterLine): boolean {
     if (!this.root) return true;
     const fetched = new Map<string, Value>();
     const holderValue = (name: string): Value => {
@@ -253,8 +266,12 @@ export class ScolsFilter {
           if (n.op === 'AND') return l ? evalNode(n.right) : false;
           return l ? true : evalNode(n.right);
         }
-        case 'not':
-          return !evalNode(n.operand);
+        case 'not': {
+          let neg = true;
+          let o = n.operand;
+          for (; o.kind === 'not'; o = o.operand) neg = !neg;
+          return neg !== evalNode(o);
+        }
         case 'cmp': {
           // guess_expr_datatype()
           const lt = typeOf(n.left);
@@ -444,21 +461,33 @@ class Parser {
   }
 
   private unary(): FilterNode {
-    const t = this.peek();
-    if (t.kind === 'NEG') {
+    let nots = 0;
+    while (this.peek().kind === 'NEG') {
       this.take();
-      return { kind: 'not', operand: this.unary() };
+      this.push();
+      nots++;
     }
-    return this.primary();
+    let e = this.primary();
+    this.depth -= nots;
+    for (; nots > 0; nots--) e = { kind: 'not', operand: e };
+    return e;
+  }
+
+  /** bison's stack: YYMAXDEPTH (10000) entries, then "memory exhausted". */
+  private depth = 0;
+  private push(): void {
+    if (++this.depth >= 10000) throw new ParseError('memory exhausted');
   }
 
   private primary(): FilterNode {
     const t = this.take();
     switch (t.kind) {
       case '(': {
+        this.push();
         const e = this.logic();
         const c = this.take();
         if (c.kind !== ')') this.unexpected(c);
+        this.depth--;
         return e;
       }
       case 'NUMBER':
@@ -621,6 +650,9 @@ export function parseFilter(text: string): FilterParse {
     return { ok: true, filter: new ScolsFilter(root), echo: sc.echo };
   } catch (e) {
     if (e instanceof ParseError) return { ok: false, message: e.message, echo: sc.echo };
+    // Nesting deeper than JavaScript's stack allows (some thousands of parentheses): what bison
+    // reports past its own limit.
+    if (e instanceof RangeError) return { ok: false, message: 'memory exhausted', echo: sc.echo };
     throw e;
   }
 }

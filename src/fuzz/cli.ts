@@ -271,10 +271,10 @@ function encodeOrFail(encode: () => string[]): Outcome {
 const UNSHARE_TABLE: OptionTable = { shorts: shortsOf(UNSHARE_SHORTOPTS), longs: UNSHARE_LONGOPTS };
 const NSENTER_TABLE: OptionTable = { shorts: shortsOf(NSENTER_SHORTOPTS), longs: NSENTER_LONGOPTS };
 const LSNS_TABLE: OptionTable = {
-  shorts: shortsOf('JlPp:o:nruhVt:T::WH'),
-  longs: ['json', 'list', 'persistent', 'task', 'output', 'output-all', 'noheadings', 'notruncate', 'raw', 'nowrap', 'type', 'tree', 'help', 'version', 'list-columns'].map((name) => ({
+  shorts: shortsOf('JlPp:o:nruhVt:T::WQ:H'),
+  longs: ['json', 'list', 'persistent', 'task', 'output', 'output-all', 'filter', 'noheadings', 'notruncate', 'raw', 'nowrap', 'type', 'tree', 'help', 'version', 'list-columns'].map((name) => ({
     name,
-    hasArg: ['task', 'output', 'type'].includes(name) ? ('required' as const) : name === 'tree' ? ('optional' as const) : ('none' as const),
+    hasArg: ['task', 'output', 'type', 'filter'].includes(name) ? ('required' as const) : name === 'tree' ? ('optional' as const) : ('none' as const),
     val: name,
   })),
 };
@@ -344,7 +344,12 @@ function fuzzLsns(args: string[]): Outcome {
   if (p.status === 1 && p.stdout === '' && p.stderr === '' && args.some((a) => /^(-[^-]*o|--o)/.test(a))) return { kind: 'rejected' };
   // lsns prints `lsns: ...`: nsbox lsns keeps util-linux's program name for its messages.
   const prog = p.stderr.startsWith('nsbox lsns: ') ? 'nsbox lsns' : 'lsns';
-  const why = checkRejection(args, prog, p.status, p.stdout, p.stderr, 'allowed');
+  // A -Q expression's characters no scanner rule matches go to stdout (flex's default rule
+  // echoes them, as util-linux's does, even when a later option fails): the other accepted
+  // exception.
+  const echoable = args.join('');
+  const stdout = args.some((a) => /^(-[^-]*Q|--f)/.test(a)) && [...p.stdout].every((c) => echoable.includes(c)) ? '' : p.stdout;
+  const why = checkRejection(args, prog, p.status, stdout, p.stderr, 'allowed');
   return why ? { kind: 'failed', why } : { kind: 'rejected' };
 }
 
