@@ -108,7 +108,7 @@ export interface LsnsRequest {
 }
 
 export type LsnsParse =
-  | { action: 'run'; request: LsnsRequest; /** What the filter's scanner echoed (stdout). */ filterEcho?: string }
+  | { action: 'run'; request: LsnsRequest }
   | { action: 'exit'; status: number; stdout: string; stderr: string };
 
 class Fail extends Error {}
@@ -176,7 +176,6 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
   let filter: ScolsFilter | undefined;
   let columns: number[] = [];
   const types = new Set<LsnsType>();
-  let filterEcho = '';
   // err_exclusive_options(): the first option of a group seen, per group. util-linux's third
   // group { 'l', 'T' } is not in ASCII order, so its check never fires: -l -T is accepted.
   const excl: [string, string][] = [
@@ -240,12 +239,12 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
         }
         case 'Q': {
           // new_filter(): errx(EXIT_FAILURE, _("failed to parse \"%s\": %s"), query,
-          // scols_filter_get_errmsg(f)). Characters the scanner matches to no rule are echoed
-          // to stdout by flex's default rule.
+          // scols_filter_get_errmsg(f)). Characters the scanner matches to no rule are skipped;
+          // upstream's flex default rule also echoes them to stdout, which nsbox does not (a
+          // bad expression must not put junk into the output a script reads).
           const f = parseFilter(o.arg!);
-          if (!f.ok) return { action: 'exit', status: 1, stdout: f.echo, stderr: `${PROG}: failed to parse "${o.arg!}": ${f.message}\n` };
+          if (!f.ok) return { action: 'exit', status: 1, stdout: '', stderr: `${PROG}: failed to parse "${o.arg!}": ${f.message}\n` };
           filter = f.filter;
-          filterEcho += f.echo;
           break;
         }
         case 'H':
@@ -256,7 +255,7 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
           return { action: 'exit', status: 0, stdout: `${PROG} from nsbox ${VERSION}\n`, stderr: '' };
       }
     }
-    if (g.error) return { action: 'exit', status: 1, stdout: filterEcho, stderr: `${PROG}: ${g.error.message}\n${tryHelp(PROG)}\n` };
+    if (g.error) return { action: 'exit', status: 1, stdout: '', stderr: `${PROG}: ${g.error.message}\n${tryHelp(PROG)}\n` };
 
     let ns = 0;
     if (g.operands.length > 0) {
@@ -273,16 +272,15 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
     }
     if (outarg !== undefined) {
       const r = parseColumnList(outarg, columns);
-      if ('error' in r) return { action: 'exit', status: 1, stdout: filterEcho, stderr: r.error ? `${PROG}: ${r.error}\n` : '' };
+      if ('error' in r) return { action: 'exit', status: 1, stdout: '', stderr: r.error ? `${PROG}: ${r.error}\n` : '' };
       columns = r.columns;
     }
     return {
       action: 'run',
       request: { json, raw, noHeadings, noTrunc, noWrap, persistent, pid, ns, types: [...types], tree, columns, filter },
-      filterEcho,
     };
   } catch (e) {
-    if (e instanceof Fail) return { action: 'exit', status: 1, stdout: filterEcho, stderr: `${PROG}: ${e.message}\n` };
+    if (e instanceof Fail) return { action: 'exit', status: 1, stdout: '', stderr: `${PROG}: ${e.message}\n` };
     throw e;
   }
 }
@@ -504,7 +502,6 @@ export async function runLsns(argv: readonly string[]): Promise<void> {
     process.exitCode = parsed.status;
     return;
   }
-  if (parsed.filterEcho) process.stdout.write(parsed.filterEcho);
   const r = runRequest(parsed.request);
   if (r.stderr) process.stderr.write(r.stderr);
   if (r.stdout) process.stdout.write(r.stdout);
