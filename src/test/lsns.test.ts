@@ -111,6 +111,17 @@ async function startTarget(scope: LeakScope, started: Running[], unshareArgs: re
   return { sleep: sleep.pid, unshare };
 }
 
+
+/** A uts namespace persisted by `nsbox unshare --uts=FILE` (hostname "persisted"): the FILE. */
+async function persistUts(scope: LeakScope): Promise<string> {
+  const file = join(scope.tmpdir(), 'uts');
+  writeFileSync(file, '');
+  scope.addFixtureMount(file);
+  const u = await startCommand([process.execPath, NSBOX_CLI, 'unshare', `--uts=${file}`, 'hostname', 'persisted'], { scope }).result;
+  assert.equal(u.code, 0, describeResult(u));
+  return file;
+}
+
 describe('lsns: differential against util-linux lsns 2.38.1', () => {
   const cases: readonly (readonly string[])[] = [
     ['-t', 'uts'],
@@ -213,11 +224,7 @@ describe('lsns: HEAD behaviour (not in 2.38.1)', () => {
   it('-P lists a namespace persisted with nsbox unshare --uts=FILE (NPROCS 0, NSFS FILE), gone after umount', async (t) => {
     if (!requireRoot(t)) return;
     await withScope(async (scope) => {
-      const file = join(scope.tmpdir(), 'uts');
-      writeFileSync(file, '');
-      scope.addFixtureMount(file);
-      const u = await startCommand([process.execPath, NSBOX_CLI, 'unshare', `--uts=${file}`, 'hostname', 'persisted'], { scope }).result;
-      assert.equal(u.code, 0, describeResult(u));
+      const file = await persistUts(scope);
       try {
         const ino = Number(/\[(\d+)\]/.exec(sh(`readlink -f /proc/self/fd/3 3<'${file}' || true`))?.[1] ?? Number.NaN);
         const r = await lsns(['-P', '-o', 'NS,TYPE,NPROCS,NSFS,PATH']);
@@ -325,11 +332,7 @@ describe('lsns -Q/--filter', { concurrency: 4 }, () => {
   it('README example: -Q \'TYPE == "uts" && NPROCS == 0\' finds a persistent namespace, in list, tree and JSON output', async (t) => {
     if (!requireRoot(t)) return;
     await withScope(async (scope) => {
-      const file = join(scope.tmpdir(), 'uts');
-      writeFileSync(file, '');
-      scope.addFixtureMount(file);
-      const u = await startCommand([process.execPath, NSBOX_CLI, 'unshare', `--uts=${file}`, 'hostname', 'persisted'], { scope }).result;
-      assert.equal(u.code, 0, describeResult(u));
+      const file = await persistUts(scope);
       try {
         // The mount point's inode is the namespace's.
         const ino = statSync(file).ino;
