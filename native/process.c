@@ -188,12 +188,39 @@ static void program_child_setup(struct helper *h, int chan_end, const sigset_t *
 		die_errno(h, "signals", "sigprocmask", NULL);
 }
 
+/*
+ * The forking parent outlives the program's start and may sit in its user namespace, where the
+ * program holds every capability: non-dumpable, it cannot be ptrace'd, nor its
+ * /proc/<pid>/{exe,fd,mem} opened, from in there (CAP_SYS_PTRACE would be needed in the
+ * caller's user namespace, where the helper was exec'd). So nothing inside can write the helper
+ * binary through it, use its fds, or borrow its controlling terminal (TIOCSTI). Before the
+ * fork, or the program could be running before the parent is covered. Returns the old setting.
+ */
+static int parent_undumpable(struct helper *h)
+{
+	int old = prctl(PR_GET_DUMPABLE, 0UL, 0UL, 0UL, 0UL);
+
+	if (old < 0 || prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)
+		die_errno(h, "dumpable", NULL, NULL);
+	return old;
+}
+
+/*
+ * The child gets the helper's own setting back: a non-dumpable process's /proc/self files
+ * belong to root, so it could not write its own uid_map. Its exec makes the program's anyway.
+ */
+static void child_dumpable(struct helper *h, int dumpable)
+{
+	if (prctl(PR_SET_DUMPABLE, (unsigned long)dumpable, 0UL, 0UL, 0UL) < 0)
+		die_errno(h, "dumpable", NULL, NULL);
+}
+
 pid_t program_fork(struct helper *h, int *chan)
 {
 	const struct spec *s = h->spec;
 	sigset_t during, oldmask, after;
 	bool mask_changed = (s->block | s->forward) != 0;
-	int sv[2];
+	int sv[2], dumpable;
 	pid_t pid;
 
 	/*
@@ -218,12 +245,14 @@ pid_t program_fork(struct helper *h, int *chan)
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
 		die_errno(h, "pipe", NULL, NULL);
 	init_prepare(h, sv[0]);
+	dumpable = parent_undumpable(h);
 	pid = fork();
 	if (pid < 0)
 		die_errno(h, "fork", NULL, NULL);
 	init_after_fork(h, pid == 0);
 	if (pid == 0) {
 		close(sv[0]);
+		child_dumpable(h, dumpable);
 		program_child_setup(h, sv[1], &oldmask, mask_changed);
 		return 0;
 	}
@@ -336,16 +365,6 @@ noreturn void supervise(struct helper *h, pid_t child, int chan, const struct ns
 	int status = 0;
 	int exec_seen, died_in_setup = 0;
 	pid_t program = child;
-
-	/*
-	 * The parent outlives the program's start and may sit in its user namespace, where the
-	 * program holds every capability: non-dumpable, it cannot be ptrace'd, nor its
-	 * /proc/<pid>/{exe,fd,mem} opened, from in there (CAP_SYS_PTRACE would be needed in the
-	 * caller's user namespace, where the helper was exec'd). So nothing inside can write the
-	 * helper binary through it, use its fds, or borrow its controlling terminal (TIOCSTI).
-	 */
-	if (prctl(PR_SET_DUMPABLE, 0UL, 0UL, 0UL, 0UL) < 0)
-		die_errno(h, "dumpable", NULL, NULL);
 
 	/* With an init, the program is its child: its pid comes from its first message. */
 	if (h->spec->init)
