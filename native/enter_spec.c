@@ -9,17 +9,6 @@
 
 #include "rt.h"
 
-#define SIGNAL_MAX 64
-#define ID_MAX 0xfffffffeULL /* (uid_t)-1 is "no id" to the kernel */
-
-static int kind_from_name(const char *s, size_t len)
-{
-	for (int i = 0; i < NS_KIND_COUNT; i++)
-		if (strlen(ns_kinds[i].name) == len && memcmp(ns_kinds[i].name, s, len) == 0)
-			return i;
-	return -1;
-}
-
 static bool parse_fd_at_least(const char *v, uint64_t min, int *out)
 {
 	uint64_t n;
@@ -27,26 +16,6 @@ static bool parse_fd_at_least(const char *v, uint64_t min, int *out)
 	if (!parse_u64(v, min, INT_MAX, &n))
 		return false;
 	*out = (int)n;
-	return true;
-}
-
-static bool parse_signal(const char *v, int *out)
-{
-	uint64_t n;
-
-	if (!parse_u64(v, 1, SIGNAL_MAX, &n))
-		return false;
-	*out = (int)n;
-	return true;
-}
-
-static bool parse_id(const char *v, uint32_t *out)
-{
-	uint64_t n;
-
-	if (!parse_u64(v, 0, ID_MAX, &n))
-		return false;
-	*out = (uint32_t)n;
 	return true;
 }
 
@@ -70,7 +39,7 @@ static bool key_join(struct enter_spec *es, const char *v)
 {
 	const char *colon = strchr(v, ':');
 	size_t len = colon ? (size_t)(colon - v) : strlen(v);
-	int k = kind_from_name(v, len);
+	int k = ns_kind_from_name(v, len);
 
 	if (k < 0 || es->join[k].enabled || (colon && colon[1] == '\0'))
 		return false;

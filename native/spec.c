@@ -10,8 +10,6 @@
 #include "rt.h"
 
 #define SPEC_VERSION_TAG "NSBOX1"
-#define SIGNAL_MAX 64
-#define ID_MAX 0xfffffffeULL    /* (uid_t)-1 is "no id" to the kernel */
 #define COUNT_MAX 0xffffffffULL
 
 const struct ns_kind_info ns_kinds[NS_KIND_COUNT] = {
@@ -26,7 +24,7 @@ const struct ns_kind_info ns_kinds[NS_KIND_COUNT] = {
 	[NS_TIME]   = { "time",   CLONE_NEWTIME,   "ns/time_for_children" },
 };
 
-static int ns_kind_from_name(const char *s, size_t len)
+int ns_kind_from_name(const char *s, size_t len)
 {
 	for (int i = 0; i < NS_KIND_COUNT; i++)
 		if (strlen(ns_kinds[i].name) == len && memcmp(ns_kinds[i].name, s, len) == 0)
@@ -34,7 +32,7 @@ static int ns_kind_from_name(const char *s, size_t len)
 	return -1;
 }
 
-static bool parse_signal(const char *s, int *out)
+bool parse_signal(const char *s, int *out)
 {
 	uint64_t v;
 
@@ -44,7 +42,7 @@ static bool parse_signal(const char *s, int *out)
 	return true;
 }
 
-static bool parse_id(const char *s, uint32_t *out)
+bool parse_id(const char *s, uint32_t *out)
 {
 	uint64_t v;
 

@@ -108,6 +108,17 @@ struct spec {
  */
 const char *spec_parse(struct spec *spec, int argc, char **argv);
 
+/* Shared with the enter-mode decoder (enter_spec.c), which takes the same kinds, signals, ids. */
+#define SIGNAL_MAX 64
+#define ID_MAX 0xfffffffeULL /* (uid_t)-1 is "no id" to the kernel */
+
+/* The kind named by the `len` bytes at `s`, or -1. */
+int ns_kind_from_name(const char *s, size_t len);
+/* A signal number 1..SIGNAL_MAX, strictly decimal. */
+bool parse_signal(const char *s, int *out);
+/* A uid or gid 0..ID_MAX, strictly decimal. */
+bool parse_id(const char *s, uint32_t *out);
+
 static inline bool sig_in(uint64_t set, int sig)
 {
 	return sig >= 1 && sig <= 64 && (set >> (sig - 1)) & 1;

@@ -20,6 +20,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { helperPath } from './helper.js';
+import { allPids, parseStat, readStat } from './proc.js';
 import { getpwuid } from './users.js';
 import { FilterApplyError, parseFilter, type ScolsFilter } from './cli/scols-filter.js';
 
@@ -156,15 +157,10 @@ export function parseNsLink(link: string | undefined): { type: LsnsType; ino: nu
   return { type: m[1] as LsnsType, ino: Number(m[2]) };
 }
 
-/** `/proc/PID/stat`: the state and ppid follow the last ')' (the command may contain one). */
+/** The pid and ppid of a `/proc/PID/stat` text (see `parseStat`). */
 export function parseProcStat(text: string): { pid: number; ppid: number } | undefined {
-  const close = text.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const pid = Number.parseInt(text, 10);
-  const fields = text.slice(close + 2).split(' ');
-  const ppid = Number.parseInt(fields[1] ?? '', 10);
-  if (!Number.isFinite(pid) || !Number.isFinite(ppid)) return undefined;
-  return { pid, ppid };
+  const s = parseStat(text);
+  return s && { pid: s.pid, ppid: s.ppid };
 }
 
 /** mountinfo's octal escapes (`\040` for a space, and so on) undone. */
@@ -240,7 +236,7 @@ function readProcess(proc: string, pid: number, types: ReadonlySet<LsnsType>, fd
   let stat: { pid: number; ppid: number } | undefined;
   try {
     uid = statSync(`${proc}/${pid}`).uid;
-    stat = parseProcStat(readFileSync(`${proc}/${pid}/stat`, 'utf8'));
+    stat = readStat(pid, proc);
   } catch {
     return undefined; // gone meanwhile
   }
@@ -351,10 +347,7 @@ export function scanNamespaces(o: ScanOptions = {}): ScanResult {
   const warnings: string[] = [];
 
   // 1. Processes, in pid order (util-linux reads /proc in directory order, which is pid order).
-  const pids = readdirSync(proc)
-    .filter((d) => /^\d+$/.test(d))
-    .map(Number)
-    .sort((a, b) => a - b);
+  const pids = allPids(proc);
   const fdNs: FdNamespace[] = [];
   let nsfsDev: number | undefined;
   try {

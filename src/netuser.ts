@@ -15,6 +15,7 @@ import * as cp from 'node:child_process';
 import * as fs from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { readStat } from './proc.js';
 import { spawn, type SandboxedChildProcess, type SandboxInfo, type SpawnOptions } from './spawn.js';
 
 export type UserNetTool = 'pasta' | 'slirp4netns';
@@ -113,15 +114,6 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Start time of a process (field 22 of /proc/PID/stat), to tell a reused pid apart. */
-function startTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Connect the network namespace of `sandboxPid` (a new, isolated one) to the outside through
@@ -133,7 +125,7 @@ export async function startUserNet(sandboxPid: number, options: UserNetOptions =
   const { tool, file } = findUserNetTool(options);
   const hostLoopback = options.hostLoopback ?? false;
   const timeoutMs = options.timeoutMs ?? 10_000;
-  const started = startTime(sandboxPid);
+  const started = readStat(sandboxPid)?.starttime;
   if (started === undefined) throw new UserNetError(`--net=user: no process ${sandboxPid}`);
   if (nsInode(`/proc/${sandboxPid}/ns/net`) === nsInode('/proc/self/ns/net')) {
     throw new UserNetError(`--net=user: process ${sandboxPid} shares this network namespace (it needs its own: unshare net)`);
@@ -237,7 +229,7 @@ export async function startUserNet(sandboxPid: number, options: UserNetOptions =
   for (;;) {
     if (tool === 'pasta' || readyByte) route = defaultRoute(sandboxPid);
     if (route) break;
-    const gone = exitedFlag || startTime(sandboxPid) !== started;
+    const gone = exitedFlag || readStat(sandboxPid)?.starttime !== started;
     if (gone || Date.now() > deadline) {
       await stop();
       const why = spawnError
@@ -254,7 +246,7 @@ export async function startUserNet(sandboxPid: number, options: UserNetOptions =
 
   // Stop with the sandbox: the tool holds the namespace open, so it would not notice.
   watch = setInterval(() => {
-    if (startTime(sandboxPid) !== started) void stop();
+    if (readStat(sandboxPid)?.starttime !== started) void stop();
   }, 200);
   watch.unref();
   child.unref();

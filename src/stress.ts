@@ -19,6 +19,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { enter, unpersist } from './enter.js';
 import { NamespaceError } from './errors.js';
+import { allPids, readStat, type ProcStat } from './proc.js';
 import type { NamespaceSet } from './namespaces.js';
 import { spawn, type SandboxInfo, type SpawnOptions } from './spawn.js';
 import type { Step } from './steps.js';
@@ -547,32 +548,9 @@ function pickScenario(r: Rng): Scenario {
 // /proc
 // ---------------------------------------------------------------------------------------------
 
-interface Proc {
-  pid: number;
-  ppid: number;
-  state: string;
-  comm: string;
-  starttime: string;
+interface Proc extends ProcStat {
   /** The sandbox index from NSBOX_STRESS, when the process carries this run's token. */
   sandbox: number | undefined;
-}
-
-function readStat(pid: number): Omit<Proc, 'sandbox'> | undefined {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const close = stat.lastIndexOf(')');
-  const rest = stat.slice(close + 2).split(' ');
-  return { pid, ppid: Number(rest[1]), state: rest[0] ?? '?', comm: stat.slice(stat.indexOf('(') + 1, close), starttime: rest[19] ?? '' };
-}
-
-function allPids(): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) if (e.charCodeAt(0) >= 48 && e.charCodeAt(0) <= 57) out.push(Number(e));
-  return out;
 }
 
 /** One pass over /proc: every process, with the sandbox index of those carrying `token`. */

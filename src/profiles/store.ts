@@ -30,6 +30,7 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
+import { readStat } from '../proc.js';
 import { emptyProfile, type Profile } from './types.js';
 import { ProfileError, parseProfileText, serializeProfile, validateProfile, validateProfileName } from './validate.js';
 
@@ -162,17 +163,6 @@ interface LockOwner {
   nonce: string;
 }
 
-function procStartTime(pid: number): string | undefined {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[19];
-  } catch {
-    return undefined;
-  }
-}
-
 function ownPidns(): string {
   try {
     return fs.readlinkSync('/proc/self/ns/pid');
@@ -182,7 +172,7 @@ function ownPidns(): string {
 }
 
 function newOwner(): LockOwner {
-  return { pid: process.pid, start: procStartTime(process.pid) ?? '', pidns: ownPidns(), nonce: randomBytes(8).toString('hex') };
+  return { pid: process.pid, start: readStat(process.pid)?.starttime ?? '', pidns: ownPidns(), nonce: randomBytes(8).toString('hex') };
 }
 
 function parseOwner(text: string): LockOwner | undefined {
@@ -209,7 +199,7 @@ function ownerDead(o: LockOwner): boolean {
       return errnoCode(e) === 'ESRCH';
     }
   }
-  const start = procStartTime(o.pid);
+  const start = readStat(o.pid)?.starttime;
   return start === undefined || (o.start !== '' && start !== o.start);
 }
 

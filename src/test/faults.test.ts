@@ -27,11 +27,13 @@ import {
   BUSYBOX,
   HERE,
   NSBOX_HELPER,
+  allPids,
   buildBusyboxRootfs,
   delay,
   describeResult,
   mountinfo,
   processesWithToken,
+  readProc,
   requireBusybox,
   requireCapability,
   requireRoot,
@@ -332,16 +334,7 @@ describe('the parent SIGKILLed at random points: a Node program using spawn() wi
 
 /** pasta processes (its comm is passt or passt.avx2). */
 function pastaPids(): number[] {
-  const out: number[] = [];
-  for (const e of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      if (fs.readFileSync(`/proc/${e}/comm`, 'utf8').startsWith('passt')) out.push(Number(e));
-    } catch {
-      /* gone */
-    }
-  }
-  return out;
+  return allPids().filter((pid) => readProc(pid)?.comm.startsWith('passt'));
 }
 
 /** pasta processes not in `before` whose parent is gone (reparented to init or a subreaper). */

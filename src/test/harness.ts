@@ -14,6 +14,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import { after, before } from 'node:test';
+import { allPids, readStat } from '../proc.js';
 
 // ---------------------------------------------------------------------------------------------
 // Paths
@@ -561,31 +562,18 @@ export interface ProcInfo {
 }
 
 export function readProc(pid: number): ProcInfo | undefined {
-  let stat: string;
-  try {
-    stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  const open = stat.indexOf('(');
-  const close = stat.lastIndexOf(')');
-  const comm = stat.slice(open + 1, close);
-  const rest = stat.slice(close + 2).split(' ');
+  const stat = readStat(pid);
+  if (!stat) return undefined;
   let cmdline = '';
   try {
     cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
   } catch {
     /* gone */
   }
-  return { pid, ppid: Number(rest[1]), state: rest[0] ?? '?', comm, cmdline, starttime: rest[19] ?? '' };
+  return { ...stat, cmdline };
 }
 
-export function allPids(): number[] {
-  return fs
-    .readdirSync('/proc')
-    .filter((e) => /^\d+$/.test(e))
-    .map(Number);
-}
+export { allPids };
 
 function environHas(pid: number, needle: string): boolean {
   try {
