@@ -227,3 +227,21 @@ export function getoptLong(
 export function tryHelp(progName: string): string {
   return `Try '${progName} --help' for more information.`;
 }
+
+/** What a util-linux-style command does instead of running: print, and exit with a status. */
+export interface ExitAction {
+  action: 'exit';
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `-V`: util-linux's `print_version()` line, with nsbox's version. */
+export function versionExit(progName: string, version: string): ExitAction {
+  return { action: 'exit', status: 0, stdout: `${progName} from nsbox ${version}\n`, stderr: '' };
+}
+
+/** A getopt error: the message and the hint line, exit 1 (util-linux's `errtryhelp()`). */
+export function usageErrorExit(progName: string, message: string): ExitAction {
+  return { action: 'exit', status: 1, stdout: '', stderr: `${progName}: ${message}\n${tryHelp(progName)}\n` };
+}

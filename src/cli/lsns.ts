@@ -3,7 +3,7 @@
  * messages and exit statuses are util-linux's; the output is libsmartcols's (./scols.ts).
  * `-Q/--filter` is libsmartcols's filter language (./scols-filter.ts), applied to each line.
  */
-import { getoptLong, tryHelp, type LongOption } from './getopt.js';
+import { getoptLong, usageErrorExit, versionExit, type ExitAction, type LongOption } from './getopt.js';
 import { ScolsTable, printTable, type ScolsColumn, type ScolsLine } from './scols.js';
 import { FilterApplyError, parseFilter, type FilterLine, type ScolsFilter } from './scols-filter.js';
 import { LSNS_TYPES, LsnsError, isLsnsType, readCommand, scanNamespaces, userName, type LsnsNamespace, type LsnsProcess, type LsnsType, type ScanResult } from '../lsns.js';
@@ -109,7 +109,7 @@ export interface LsnsRequest {
 
 export type LsnsParse =
   | { action: 'run'; request: LsnsRequest }
-  | { action: 'exit'; status: number; stdout: string; stderr: string };
+  | ExitAction;
 
 class Fail extends Error {}
 
@@ -252,10 +252,10 @@ export function parseLsns(argv: readonly string[]): LsnsParse {
         case 'h':
           return { action: 'exit', status: 0, stdout: USAGE, stderr: '' };
         case 'V':
-          return { action: 'exit', status: 0, stdout: `${PROG} from nsbox ${VERSION}\n`, stderr: '' };
+          return versionExit(PROG, VERSION);
       }
     }
-    if (g.error) return { action: 'exit', status: 1, stdout: '', stderr: `${PROG}: ${g.error.message}\n${tryHelp(PROG)}\n` };
+    if (g.error) return usageErrorExit(PROG, g.error.message);
 
     let ns = 0;
     if (g.operands.length > 0) {

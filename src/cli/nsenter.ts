@@ -14,7 +14,7 @@ import { encodeEnterSpec } from '../enterspec.js';
 import { DEFAULT_SYS, EnterSetupError, planEnter, type EnterRequest, type EnterSys } from '../enterplan.js';
 import { errnoCode, strerror, ulStrtou64 } from '../libc.js';
 import type { EnterSpec } from '../enterspec.js';
-import { getoptLong, tryHelp, type LongOption } from './getopt.js';
+import { getoptLong, usageErrorExit, versionExit, type ExitAction, type LongOption } from './getopt.js';
 import { runCliHelper } from './run.js';
 import { VERSION } from '../version.js';
 
@@ -101,7 +101,7 @@ export interface NsenterContext {
 
 export type NsenterParse =
   | { action: 'run'; spec: EnterSpec; env: Record<string, string> }
-  | { action: 'exit'; status: number; stdout: string; stderr: string };
+  | ExitAction;
 
 function defaultCheckOpen(path: string): void {
   fs.closeSync(fs.openSync(path, fs.constants.O_RDONLY));
@@ -244,13 +244,13 @@ function parse(args: string[], ctx: NsenterContext): NsenterParse {
       case 'h':
         return { action: 'exit', status: 0, stdout: usageText(ctx.progName), stderr: '' };
       case 'V':
-        return { action: 'exit', status: 0, stdout: `${ctx.progName} from nsbox ${ctx.version}\n`, stderr: '' };
+        return versionExit(ctx.progName, ctx.version);
       default:
         throw new Error(`getopt returned an unhandled option '${opt}'`);
     }
   }
   if (g.error) {
-    return { action: 'exit', status: 1, stdout: '', stderr: `${ctx.progName}: ${g.error.message}\n${tryHelp(ctx.progName)}\n` };
+    return usageErrorExit(ctx.progName, g.error.message);
   }
   // util-linux acts on -Z only when SELinux is enabled; there nsbox cannot set the context.
   if (followContext && ctx.selinux) {

@@ -23,7 +23,7 @@ import {
 } from '../idmap.js';
 import { signalNumber, signameToSignum } from '../signals.js';
 import { defaultShell, loginShellArgv0, lookupGroupId, lookupUserId } from '../users.js';
-import { getoptLong, tryHelp, type LongOption } from './getopt.js';
+import { getoptLong, usageErrorExit, versionExit, type ExitAction, type LongOption } from './getopt.js';
 
 /** Files the parser reads (those of buildSpec, plus one); tests point them elsewhere. */
 export interface UnshareFiles extends MapFiles {
@@ -47,7 +47,7 @@ export interface UnshareContext {
 
 export type UnshareParse =
   | { action: 'run'; spec: SandboxSpec; env: Record<string, string> }
-  | { action: 'exit'; status: number; stdout: string; stderr: string };
+  | ExitAction;
 
 /** util-linux `_PATH_PROC_BINFMT_MISC`. */
 export const BINFMT_MISC_DIR = '/proc/sys/fs/binfmt_misc';
@@ -390,13 +390,13 @@ function parse(args: string[], ctx: UnshareContext): UnshareParse {
       case 'h':
         return { action: 'exit', status: 0, stdout: usageText(ctx.progName), stderr: '' };
       case 'V':
-        return { action: 'exit', status: 0, stdout: `${ctx.progName} from nsbox ${ctx.version}\n`, stderr: '' };
+        return versionExit(ctx.progName, ctx.version);
       default:
         throw new Error(`getopt returned an unhandled option '${opt}'`);
     }
   }
   if (g.error) {
-    return { action: 'exit', status: 1, stdout: '', stderr: `${ctx.progName}: ${g.error.message}\n${tryHelp(ctx.progName)}\n` };
+    return usageErrorExit(ctx.progName, g.error.message);
   }
 
   // The owner is applied with setgroups/setgid/setuid, each only when its id was given.
